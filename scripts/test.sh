@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine (as root): set-up, the ResNet-18 exports generated
+# with PyTorch (too large to commit), the Release build's tests, then the same tests built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (leaks included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MINIRT_WITH_TORCH=1 bash scripts/setup.sh
+
+if [ ! -f models/large/resnet18_opset17/output_0.npy ]; then
+  echo "test: exporting ResNet-18 references with PyTorch (models/large/)"
+  /usr/bin/python3 models/make_models.py --large-only
+fi
+
+echo "test: release build"
+ctest --test-dir build --output-on-failure -j"$(nproc)"
+
+echo "test: ASan + UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMINIRT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$(nproc)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+echo "test: all passed"

@@ -1,0 +1,377 @@
+/*
+ * conv.c - ONNX Conv (https://onnx.ai/onnx/operators/onnx__Conv.html), opsets 1 to 21, float32:
+ * 1-D, 2-D, 3-D (any N-d) spatial, strides, asymmetric pads, dilations, group, auto_pad, optional
+ * kernel_shape (checked against W), optional bias, W as initializer or runtime input.
+ *
+ * Algorithm: im2col + GEMM. For each image n and group g,
+ *     Y[n, g*Mg:(g+1)*Mg, P] = W[g*Mg:(g+1)*Mg, K] x col[K, P]
+ * with K = (C/group) * prod(kernel) and P = prod(output spatial), so the GEMM writes NCHW output
+ * directly. col is built in blocks of output positions that fit a bounded workspace; a block is a
+ * column range of the GEMM, written in place with ldc = P. A 1x1 kernel with stride 1 and no
+ * padding needs no im2col: X[n, g] already is col.
+ */
+#include <string.h>
+
+#include "mr.h"
+
+enum { MR_PAD_NOTSET, MR_PAD_VALID, MR_PAD_SAME_UPPER, MR_PAD_SAME_LOWER };
+
+/* Workspace budget for one im2col block (bytes). */
+#define MR_CONV_WS_BUDGET ((int64_t)8 << 20)
+#define MR_CONV_MIN_BLOCK 64
+
+typedef struct mr_conv_params {
+    /* attributes (prepare) */
+    int auto_pad;
+    int64_t group;
+    int n_kernel, n_strides, n_dilations, n_pads;
+    int64_t kernel[MR_MAX_DIMS], strides[MR_MAX_DIMS], dilations[MR_MAX_DIMS];
+    int64_t pads[2 * MR_MAX_DIMS];
+    /* geometry at the current shapes (infer) */
+    int nsp;                  /* spatial rank */
+    int64_t in[MR_MAX_DIMS];  /* input spatial extents */
+    int64_t out[MR_MAX_DIMS]; /* output spatial extents */
+    int64_t k[MR_MAX_DIMS], s[MR_MAX_DIMS], d[MR_MAX_DIMS];
+    int64_t pad_begin[MR_MAX_DIMS];
+    int64_t N, C, M, Cg, Mg, K, P, in_size; /* in_size = prod(in) */
+    int64_t block;                          /* output positions per im2col block */
+    bool pointwise;                         /* 1x1, stride 1, no padding: GEMM straight on X */
+} mr_conv_params;
+
+static mr_status mr_conv_prepare(mr_ctx *ctx, mr_node *node) {
+    mr_conv_params *p = mr_calloc(ctx, 1, sizeof(*p));
+    if (!p) return mr_nomem(ctx);
+    node->params = p;
+    const char *ap;
+    mr_status st;
+    if ((st = mr_attr_string(ctx, node, "auto_pad", "NOTSET", &ap)) != MINIRT_OK) return st;
+    if (strcmp(ap, "NOTSET") == 0)
+        p->auto_pad = MR_PAD_NOTSET;
+    else if (strcmp(ap, "VALID") == 0)
+        p->auto_pad = MR_PAD_VALID;
+    else if (strcmp(ap, "SAME_UPPER") == 0)
+        p->auto_pad = MR_PAD_SAME_UPPER;
+    else if (strcmp(ap, "SAME_LOWER") == 0)
+        p->auto_pad = MR_PAD_SAME_LOWER;
+    else
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "auto_pad '%s' is not valid", ap);
+    if ((st = mr_attr_int(ctx, node, "group", 1, &p->group)) != MINIRT_OK) return st;
+    if (p->group < 1)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "group is %lld; it must be at least 1",
+                             (long long)p->group);
+    if ((st = mr_attr_ints(ctx, node, "kernel_shape", p->kernel, MR_MAX_DIMS, &p->n_kernel)) ||
+        (st = mr_attr_ints(ctx, node, "strides", p->strides, MR_MAX_DIMS, &p->n_strides)) ||
+        (st = mr_attr_ints(ctx, node, "dilations", p->dilations, MR_MAX_DIMS, &p->n_dilations)) ||
+        (st = mr_attr_ints(ctx, node, "pads", p->pads, 2 * MR_MAX_DIMS, &p->n_pads)))
+        return st;
+    for (int i = 0; i < p->n_kernel; i++)
+        if (p->kernel[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "kernel_shape[%d] is %lld", i,
+                                 (long long)p->kernel[i]);
+    for (int i = 0; i < p->n_strides; i++)
+        if (p->strides[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                 "strides[%d] is %lld; strides must be at least 1", i,
+                                 (long long)p->strides[i]);
+    for (int i = 0; i < p->n_dilations; i++)
+        if (p->dilations[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                 "dilations[%d] is %lld; dilations must be at least 1", i,
+                                 (long long)p->dilations[i]);
+    for (int i = 0; i < p->n_pads; i++)
+        if (p->pads[i] < 0)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "pads[%d] is %lld; pads must be >= 0",
+                                 i, (long long)p->pads[i]);
+    if (p->n_pads && p->auto_pad != MR_PAD_NOTSET) {
+        /* The spec says pads and auto_pad must not be used together; exporters do write zero pads
+         * beside auto_pad, which are harmless. */
+        for (int i = 0; i < p->n_pads; i++)
+            if (p->pads[i] != 0)
+                return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                     "pads and auto_pad '%s' cannot be used together", ap);
+    }
+    return MINIRT_OK;
+}
+
+static int64_t mr_ceil_div(int64_t a, int64_t b) {
+    /* b > 0 */
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
+                               mr_tensor *const *out) {
+    mr_conv_params *p = node->params;
+    const mr_tensor *X = in[0], *W = in[1], *B = node->n_in > 2 ? in[2] : NULL;
+    char b1[160], b2[160];
+    for (int i = 0; i < 3; i++) {
+        const mr_tensor *t = i == 0 ? X : i == 1 ? W : B;
+        if (t && t->dtype != MINIRT_FLOAT32)
+            return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
+                                 "input %s is %s; only float32 is supported",
+                                 i == 0   ? "X"
+                                 : i == 1 ? "W"
+                                          : "B",
+                                 mr_dtype_name(t->dtype));
+    }
+    if (X->ndim < 3)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "input X has shape %s; Conv needs [N, C, spatial...] (rank >= 3)",
+                             mr_dims_str(b1, sizeof(b1), X->ndim, X->dims));
+    if (W->ndim != X->ndim)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "weight W has shape %s but input X has shape %s; ranks must match",
+                             mr_dims_str(b1, sizeof(b1), W->ndim, W->dims),
+                             mr_dims_str(b2, sizeof(b2), X->ndim, X->dims));
+    int nsp = X->ndim - 2;
+    p->nsp = nsp;
+    p->N = X->dims[0];
+    p->C = X->dims[1];
+    p->M = W->dims[0];
+    if (p->C % p->group != 0 || p->M % p->group != 0)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "%lld input channels and %lld output channels must both be divisible "
+                             "by group %lld",
+                             (long long)p->C, (long long)p->M, (long long)p->group);
+    p->Cg = p->C / p->group;
+    p->Mg = p->M / p->group;
+    if (W->dims[1] != p->Cg)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "weight W has shape %s; with %lld input channels and group %lld its "
+                             "dim 1 must be %lld",
+                             mr_dims_str(b1, sizeof(b1), W->ndim, W->dims), (long long)p->C,
+                             (long long)p->group, (long long)p->Cg);
+    if (B && (B->ndim != 1 || B->dims[0] != p->M))
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE, "bias B has shape %s; expected %lld",
+                             mr_dims_str(b1, sizeof(b1), B->ndim, B->dims), (long long)p->M);
+    if ((p->n_kernel && p->n_kernel != nsp) || (p->n_strides && p->n_strides != nsp) ||
+        (p->n_dilations && p->n_dilations != nsp) || (p->n_pads && p->n_pads != 2 * nsp))
+        return mr_node_error(
+            ctx, node, MINIRT_ERR_MODEL,
+            "attribute lengths (kernel_shape %d, strides %d, dilations %d, pads %d) "
+            "do not match %d spatial dims",
+            p->n_kernel, p->n_strides, p->n_dilations, p->n_pads, nsp);
+    if (p->n_kernel && memcmp(p->kernel, W->dims + 2, (size_t)nsp * sizeof(int64_t)) != 0)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "kernel_shape %s does not match weight W %s",
+                             mr_dims_str(b1, sizeof(b1), nsp, p->kernel),
+                             mr_dims_str(b2, sizeof(b2), W->ndim, W->dims));
+    int64_t K = p->Cg, P = 1, in_size = 1;
+    p->pointwise = true;
+    for (int i = 0; i < nsp; i++) {
+        int64_t n_in = X->dims[2 + i], k = W->dims[2 + i];
+        int64_t s = p->n_strides ? p->strides[i] : 1, d = p->n_dilations ? p->dilations[i] : 1;
+        int64_t pb = p->n_pads ? p->pads[i] : 0, pe = p->n_pads ? p->pads[nsp + i] : 0;
+        int64_t eff, o, padded;
+        if (k < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                                 "weight W has shape %s; kernel dims must be >= 1",
+                                 mr_dims_str(b1, sizeof(b1), W->ndim, W->dims));
+        if (!mr_mul_i64(k - 1, d, &eff) || !mr_add_i64(eff, 1, &eff))
+            return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "kernel extent overflows in dim %d",
+                                 i);
+        if (p->auto_pad == MR_PAD_SAME_UPPER || p->auto_pad == MR_PAD_SAME_LOWER) {
+            /* out = ceil(in / s); the total padding makes the last window end at the input's edge;
+             * the odd unit goes at the end (UPPER) or the beginning (LOWER). */
+            o = mr_ceil_div(n_in, s);
+            int64_t total = (o - 1) * s + eff - n_in;
+            if (o == 0 || total < 0) total = 0;
+            pb = p->auto_pad == MR_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe = total - pb;
+        } else if (p->auto_pad == MR_PAD_VALID) {
+            pb = pe = 0;
+        }
+        if (!mr_add_i64(n_in, pb, &padded) || !mr_add_i64(padded, pe, &padded))
+            return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "padded input overflows in dim %d",
+                                 i);
+        if (padded < eff) {
+            int64_t ks[MR_MAX_DIMS], ps[MR_MAX_DIMS];
+            for (int j = 0; j < nsp; j++) {
+                ks[j] = (W->dims[2 + j] - 1) * (p->n_dilations ? p->dilations[j] : 1) + 1;
+                ps[j] = X->dims[2 + j] + (p->n_pads ? p->pads[j] + p->pads[nsp + j] : 0);
+            }
+            return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                                 "kernel %s (dilated) is larger than the padded input %s",
+                                 mr_dims_str(b1, sizeof(b1), nsp, ks),
+                                 mr_dims_str(b2, sizeof(b2), nsp, ps));
+        }
+        o = (padded - eff) / s + 1;
+        p->in[i] = n_in;
+        p->out[i] = o;
+        p->k[i] = k;
+        p->s[i] = s;
+        p->d[i] = d;
+        p->pad_begin[i] = pb;
+        if (k != 1 || s != 1 || pb != 0 || pe != 0) p->pointwise = false;
+        if (!mr_mul_i64(K, k, &K) || !mr_mul_i64(P, o, &P) || !mr_mul_i64(in_size, n_in, &in_size))
+            return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "sizes overflow");
+    }
+    p->K = K;
+    p->P = P;
+    p->in_size = in_size;
+    if (K > MR_GEMM_MAX_DIM || P > MR_GEMM_MAX_DIM || p->Mg > MR_GEMM_MAX_DIM)
+        return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "GEMM of %lld x %lld x %lld is too large",
+                             (long long)p->Mg, (long long)K, (long long)P);
+    out[0]->dtype = MINIRT_FLOAT32;
+    out[0]->ndim = X->ndim;
+    out[0]->dims[0] = p->N;
+    out[0]->dims[1] = p->M;
+    memcpy(out[0]->dims + 2, p->out, (size_t)nsp * sizeof(int64_t));
+    node->workspace = 0;
+    p->block = P;
+    if (!p->pointwise && P > 0 && K > 0) {
+        int64_t block = MR_CONV_WS_BUDGET / (K * (int64_t)sizeof(float));
+        if (block < MR_CONV_MIN_BLOCK) block = MR_CONV_MIN_BLOCK;
+        if (block > P) block = P;
+        p->block = block;
+        int64_t ws;
+        if (!mr_mul_i64(block * (int64_t)sizeof(float), K, &ws) || ws > ctx->max_tensor_bytes)
+            return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "im2col workspace is too large");
+        node->workspace = (size_t)ws;
+    }
+    return MINIRT_OK;
+}
+
+/*
+ * im2col, 2-D: X[c][H][W] of one (image, group) -> col[Cg*kH*kW][len] holding the input patch of
+ * output positions p0 .. p0+len-1 (row-major over the H_out x W_out grid); padding reads as zero.
+ */
+static void mr_im2col_2d(const mr_conv_params *p, const float *x, float *col, int64_t p0,
+                         int64_t len) {
+    const int64_t H = p->in[0], W = p->in[1], OW = p->out[1];
+    const int64_t sh = p->s[0], sw = p->s[1], dh = p->d[0], dw = p->d[1];
+    const int64_t ph = p->pad_begin[0], pw = p->pad_begin[1];
+    for (int64_t c = 0; c < p->Cg; c++) {
+        const float *xc = x + c * H * W;
+        for (int64_t ky = 0; ky < p->k[0]; ky++) {
+            for (int64_t kx = 0; kx < p->k[1]; kx++) {
+                /* output columns whose input column ox*sw + off lies inside [0, W) */
+                const int64_t off = kx * dw - pw;
+                int64_t x_lo = off >= 0 ? 0 : mr_ceil_div(-off, sw);
+                int64_t x_hi = mr_ceil_div(W - off, sw);
+                if (x_hi > OW) x_hi = OW;
+                if (x_lo > x_hi) x_lo = x_hi;
+                int64_t pos = p0, oy = p0 / OW, ox = p0 % OW;
+                while (pos < p0 + len) {
+                    int64_t run = OW - ox;
+                    if (run > p0 + len - pos) run = p0 + len - pos;
+                    const int64_t iy = oy * sh - ph + ky * dh;
+                    if (iy < 0 || iy >= H) {
+                        memset(col, 0, (size_t)run * sizeof(float));
+                    } else {
+                        const float *src = xc + iy * W + off;
+                        const int64_t end = ox + run;
+                        int64_t a = ox, lo = x_lo < ox ? ox : x_lo, hi = x_hi < end ? x_hi : end;
+                        if (lo > hi) lo = hi;
+                        for (; a < lo; a++)
+                            col[a - ox] = 0.0f;
+                        if (sw == 1) {
+                            if (hi > lo)
+                                memcpy(col + (lo - ox), src + lo,
+                                       (size_t)(hi - lo) * sizeof(float));
+                        } else {
+                            for (a = lo; a < hi; a++)
+                                col[a - ox] = src[a * sw];
+                        }
+                        for (a = hi; a < end; a++)
+                            col[a - ox] = 0.0f;
+                    }
+                    col += run;
+                    pos += run;
+                    ox = 0;
+                    oy++;
+                }
+            }
+        }
+    }
+}
+
+/* im2col, any spatial rank: same layout as the 2-D version, one element at a time. */
+static void mr_im2col_nd(const mr_conv_params *p, const float *x, float *col, int64_t p0,
+                         int64_t len) {
+    const int nsp = p->nsp;
+    int64_t kidx[MR_MAX_DIMS] = {0};
+    int64_t kvol = p->K / p->Cg;
+    for (int64_t c = 0; c < p->Cg; c++) {
+        const float *xc = x + c * p->in_size;
+        for (int64_t r = 0; r < kvol; r++) {
+            /* kidx = multi-index of r over the kernel */
+            int64_t rem = r;
+            for (int i = nsp - 1; i >= 0; i--) {
+                kidx[i] = rem % p->k[i];
+                rem /= p->k[i];
+            }
+            int64_t o[MR_MAX_DIMS];
+            rem = p0;
+            for (int i = nsp - 1; i >= 0; i--) {
+                o[i] = rem % p->out[i];
+                rem /= p->out[i];
+            }
+            for (int64_t j = 0; j < len; j++) {
+                int64_t idx = 0;
+                bool inside = true;
+                for (int i = 0; i < nsp; i++) {
+                    int64_t v = o[i] * p->s[i] - p->pad_begin[i] + kidx[i] * p->d[i];
+                    if (v < 0 || v >= p->in[i]) {
+                        inside = false;
+                        break;
+                    }
+                    idx = idx * p->in[i] + v;
+                }
+                *col++ = inside ? xc[idx] : 0.0f;
+                for (int i = nsp - 1; i >= 0; i--) {
+                    if (++o[i] < p->out[i]) break;
+                    o[i] = 0;
+                }
+            }
+        }
+    }
+}
+
+static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
+                             mr_tensor *const *out, void *ws) {
+    (void)ctx;
+    const mr_conv_params *p = node->params;
+    const float *X = in[0]->data, *W = in[1]->data;
+    const float *B = node->n_in > 2 && in[2] ? in[2]->data : NULL;
+    float *Y = out[0]->data;
+    float *col = ws;
+    const int64_t P = p->P, K = p->K, Mg = p->Mg;
+    if (P == 0 || p->M == 0) return MINIRT_OK;
+    for (int64_t n = 0; n < p->N; n++) {
+        for (int64_t g = 0; g < p->group; g++) {
+            const float *xg = X + (n * p->C + g * p->Cg) * p->in_size;
+            const float *wg = W + g * Mg * K;
+            float *yg = Y + (n * p->M + g * Mg) * P;
+            /* The bias seeds the output so the GEMM accumulates onto it (beta = 1). */
+            float beta = 0.0f;
+            if (B) {
+                for (int64_t m = 0; m < Mg; m++) {
+                    float b = B[g * Mg + m];
+                    float *row = yg + m * P;
+                    for (int64_t q = 0; q < P; q++)
+                        row[q] = b;
+                }
+                beta = 1.0f;
+            } else if (K == 0) {
+                memset(yg, 0, (size_t)(Mg * P) * sizeof(float));
+            }
+            if (K == 0) continue;
+            if (p->pointwise) {
+                mr_sgemm(false, false, Mg, P, K, 1.0f, wg, K, xg, P, beta, yg, P);
+                continue;
+            }
+            for (int64_t p0 = 0; p0 < P; p0 += p->block) {
+                int64_t len = P - p0 < p->block ? P - p0 : p->block;
+                if (p->nsp == 2)
+                    mr_im2col_2d(p, xg, col, p0, len);
+                else
+                    mr_im2col_nd(p, xg, col, p0, len);
+                mr_sgemm(false, false, Mg, len, K, 1.0f, wg, K, col, len, beta, yg + p0, P);
+            }
+        }
+    }
+    return MINIRT_OK;
+}
+
+const mr_op mr_op_conv = {"",         "Conv", 1, 21, 2, 3, 1, 1, mr_conv_prepare, mr_conv_infer,
+                          mr_conv_run};

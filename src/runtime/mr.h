@@ -1,0 +1,237 @@
+/*
+ * mr.h - minirt's internal interfaces: the session context (allocator, error text, limits),
+ * tensors, the graph (values and nodes), attribute access and the operator interface.
+ *
+ * Nothing here is public; include/minirt.h is the only public header.
+ */
+#ifndef MR_H
+#define MR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minirt.h"
+
+typedef minirt_status mr_status;
+
+#define MR_MAX_DIMS MINIRT_MAX_DIMS
+#define MR_ALIGN 64
+#define MR_ERRLEN 512
+
+/* ---- context: allocator, error message, limits (one per session; no globals) ---- */
+
+typedef struct mr_ctx {
+    minirt_alloc_fn alloc;
+    void *alloc_user;
+    int64_t max_tensor_bytes;
+    int64_t max_total_bytes;
+    int threads;
+    char err[MR_ERRLEN];
+} mr_ctx;
+
+/* Fill ctx from options (NULL = defaults). */
+void mr_ctx_init(mr_ctx *ctx, const minirt_options *options);
+
+/* 64-byte aligned allocation through the session's hook; NULL on failure (callers report it with
+ * mr_nomem). */
+void *mr_alloc(mr_ctx *ctx, size_t size);
+/* As mr_alloc for n * size bytes, zeroed, with the multiplication checked. */
+void *mr_calloc(mr_ctx *ctx, size_t n, size_t size);
+/* Free a block from mr_alloc/mr_calloc; NULL is a no-op. */
+void mr_free(mr_ctx *ctx, void *p);
+/* Copy of s (or of its first n bytes) in memory from mr_alloc; NULL on failure. */
+char *mr_strdup(mr_ctx *ctx, const char *s);
+char *mr_strndup(mr_ctx *ctx, const char *s, size_t n);
+
+/* Set ctx's error text (printf-style) and return status. */
+mr_status mr_error(mr_ctx *ctx, mr_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The standard out-of-memory failure. */
+mr_status mr_nomem(mr_ctx *ctx);
+
+/* Checked arithmetic on sizes: return false on overflow (or negative operands). */
+bool mr_mul_i64(int64_t a, int64_t b, int64_t *out);
+bool mr_add_i64(int64_t a, int64_t b, int64_t *out);
+
+/* ---- tensors ---- */
+
+typedef struct mr_tensor {
+    minirt_dtype dtype;
+    int ndim;
+    int64_t dims[MR_MAX_DIMS];
+    void *data; /* NULL while the shape is known but the contents are not (during inference) */
+} mr_tensor;
+
+/* Size in bytes of one element; 0 for a type minirt does not handle. */
+size_t mr_dtype_size(int dtype);
+/* Name of an ONNX data type ("float32", "int64", ...). */
+const char *mr_dtype_name(int dtype);
+/* Element count of t (its dims were checked for overflow when set). */
+int64_t mr_numel(const mr_tensor *t);
+/* Checked element count and byte size of dims; MINIRT_ERR_LIMIT with a message if too large. */
+mr_status mr_shape_bytes(mr_ctx *ctx, int dtype, int ndim, const int64_t *dims, int64_t *numel,
+                         int64_t *bytes);
+/* Format dims as "1x3x224x224" into buf; returns buf. */
+const char *mr_dims_str(char *buf, size_t len, int ndim, const int64_t *dims);
+
+/* ---- attributes (copied out of the protobuf at load) ---- */
+
+enum {
+    MR_ATTR_FLOAT = 1,
+    MR_ATTR_INT = 2,
+    MR_ATTR_STRING = 3,
+    MR_ATTR_TENSOR = 4,
+    MR_ATTR_GRAPH = 5,
+    MR_ATTR_FLOATS = 6,
+    MR_ATTR_INTS = 7,
+    MR_ATTR_STRINGS = 8
+};
+
+typedef struct mr_attr {
+    char *name;
+    int type; /* MR_ATTR_*; other ONNX attribute types are kept with their code and no value */
+    float f;
+    int64_t i;
+    char *s;  /* NUL-terminated copy (STRING) */
+    size_t n; /* element count of floats / ints */
+    float *floats;
+    int64_t *ints;
+    mr_tensor *t; /* TENSOR: shape, type and data owned by the node */
+} mr_attr;
+
+/* ---- graph ---- */
+
+typedef enum mr_value_kind {
+    MR_VALUE_ACTIVATION = 0, /* produced by a node; lives in the arena */
+    MR_VALUE_INPUT = 1,      /* a runtime input; data borrowed from the caller during a run */
+    MR_VALUE_CONST = 2       /* an initializer or Constant output; data owned by the graph */
+} mr_value_kind;
+
+typedef struct mr_value {
+    char *name;
+    mr_value_kind kind;
+    mr_tensor t;   /* dtype, current shape and data pointer */
+    int decl_ndim; /* declared shape of a graph input or output: -1 if none, dims -1 if symbolic */
+    int64_t decl_dims[MR_MAX_DIMS];
+    int decl_dtype; /* declared element type, 0 if none */
+    int producer;   /* index of the producing node, -1 for inputs and constants */
+    int last_use;   /* index of the last node reading it (plan); n_nodes for graph outputs */
+    bool is_output;
+    bool bound;     /* a runtime input given in the current run */
+    size_t offset;  /* arena offset (activations) */
+    int64_t nbytes; /* bytes at the current shape */
+} mr_value;
+
+struct mr_op;
+
+typedef struct mr_node {
+    char *name; /* may be "" in files; use mr_node_error, which falls back to the first output */
+    char *op_type;
+    char *domain; /* "" for the default ONNX domain */
+    int index;    /* position in execution order */
+    int opset;    /* the model's opset for this node's domain */
+    int n_in, n_out;
+    int *in;  /* value indices; -1 marks an absent optional input */
+    int *out; /* value indices; -1 marks an absent optional output */
+    int n_attr;
+    mr_attr *attr;
+    const struct mr_op *op;
+    void *params;     /* the op's parsed attributes (from prepare), freed with mr_free */
+    size_t workspace; /* bytes of scratch the op needs at the current shapes (set by infer) */
+} mr_node;
+
+typedef struct mr_graph {
+    int n_values;
+    mr_value *values;
+    int n_nodes;
+    mr_node *nodes;
+    int n_inputs; /* runtime inputs, in graph order */
+    int *inputs;  /* value indices */
+    int n_outputs;
+    int *outputs; /* value indices */
+    int n_opsets;
+    char **opset_domain;
+    int64_t *opset_version;
+    int64_t ir_version;
+} mr_graph;
+
+/* Set ctx's error to "node 'NAME' (OP): <fmt>" and return status. */
+mr_status mr_node_error(mr_ctx *ctx, const mr_node *node, mr_status status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Attribute lookup. A missing attribute gives the default; one of the wrong type is a MODEL error.
+ */
+const mr_attr *mr_attr_find(const mr_node *node, const char *name);
+mr_status mr_attr_int(mr_ctx *ctx, const mr_node *node, const char *name, int64_t def,
+                      int64_t *out);
+mr_status mr_attr_float(mr_ctx *ctx, const mr_node *node, const char *name, float def, float *out);
+/* String attribute; *out points into the node (valid for its life) or is def. */
+mr_status mr_attr_string(mr_ctx *ctx, const mr_node *node, const char *name, const char *def,
+                         const char **out);
+/* INTS attribute into out[0..max); *n = count, 0 when absent. More than max is a MODEL error. */
+mr_status mr_attr_ints(mr_ctx *ctx, const mr_node *node, const char *name, int64_t *out, int max,
+                       int *n);
+
+/* ---- operators ----
+ *
+ * An operator is described once (see src/ops/ops.def) and implements:
+ *   prepare: parse and check attributes into node->params, once at open (may be NULL);
+ *   infer:   from the input tensors' dtypes and shapes, set each output's dtype, ndim and dims, and
+ *            node->workspace; in[i] is NULL for an absent optional input; in[i]->data is non-NULL
+ *            only when the input is a constant. Called on every (re-)plan;
+ *   run:     compute; out[i]->data points at planned memory of the inferred size; ws at
+ *            node->workspace bytes of scratch (64-byte aligned). Must not allocate.
+ * Every failure returns a status with a message from mr_node_error.
+ */
+typedef mr_status (*mr_prepare_fn)(mr_ctx *ctx, mr_node *node);
+typedef mr_status (*mr_infer_fn)(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
+                                 mr_tensor *const *out);
+typedef mr_status (*mr_run_fn)(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
+                               mr_tensor *const *out, void *ws);
+
+typedef struct mr_op {
+    const char *domain; /* "" = ai.onnx */
+    const char *op_type;
+    int since; /* first opset this implementation covers */
+    int until; /* last opset it covers (inclusive) */
+    int min_inputs, max_inputs;
+    int min_outputs, max_outputs;
+    mr_prepare_fn prepare;
+    mr_infer_fn infer;
+    mr_run_fn run;
+} mr_op;
+
+/* Find the implementation of (domain, op_type) at opset; NULL if none. *known is set when the op
+ * type exists at some other opset (so the error can say "opset N not supported" rather than
+ * "unknown op"). */
+const mr_op *mr_registry_find(const char *domain, const char *op_type, int opset, bool *known);
+
+/* ---- BLAS (the only place cblas is called; see blas.c) ---- */
+
+/* C[M x N] = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when ta / tb.
+ * Every dimension and leading dimension must be <= INT_MAX (checked by the caller at infer). */
+void mr_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/* Set the BLAS thread count (OpenBLAS keeps it process-wide). */
+void mr_blas_set_threads(int threads);
+/* Largest extent mr_sgemm accepts. */
+#define MR_GEMM_MAX_DIM 2147483647LL
+
+/* ---- loader (protobuf at the edge) ---- */
+
+/* Parse a serialized ModelProto into g; the protobuf message is freed before returning. */
+mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g);
+/* Parse a serialized TensorProto (an ONNX test-data .pb) into t with data from mr_alloc; *name gets
+ * its name (mr_alloc'd, may be NULL). */
+mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tensor *t, char **name);
+/* Free everything g owns. */
+void mr_graph_free(mr_ctx *ctx, mr_graph *g);
+
+/* ---- graph checks ---- */
+
+/* Check names, sort nodes topologically (reporting cycles), resolve kernels and run prepare. */
+mr_status mr_graph_validate(mr_ctx *ctx, mr_graph *g);
+
+#endif /* MR_H */

@@ -1,0 +1,464 @@
+/*
+ * session.c - the public API and the session lifecycle.
+ *
+ * open = read -> parse (load.c) -> validate, sort, resolve kernels, prepare (graph.c)
+ *        -> infer shapes -> plan memory -> ready.
+ * run  = bind inputs -> (re-infer and re-plan only when an input shape changed) -> walk the nodes.
+ *
+ * Memory plan: every activation gets an offset in one arena. A value is live from the node that
+ * produces it to the last node that reads it (graph outputs to the end); values whose lives overlap
+ * get disjoint byte ranges, placed largest first at the lowest offset that fits. Runtime inputs are
+ * used in place from the caller's buffer; constants live in the graph. One workspace, sized for the
+ * node that needs the most, is shared by all nodes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mr.h"
+
+struct minirt_session {
+    mr_ctx ctx;
+    mr_graph g;
+    bool loaded;      /* the graph is valid and kernels are prepared */
+    bool planned;     /* shapes and memory match the inputs' current dims */
+    bool has_outputs; /* the last run succeeded */
+    mr_tensor **io;   /* per node: n_in input pointers then n_out output pointers */
+    int *io_start;    /* offset of each node's pointers in io */
+    char *arena;
+    size_t arena_size;
+    char *ws;
+    size_t ws_size;
+};
+
+/* Largest model file read into memory (protobuf's own limit is 2 GiB). */
+#define MR_MAX_MODEL_FILE ((int64_t)2 << 30)
+
+void minirt_options_init(minirt_options *o) {
+    if (!o) return;
+    memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
+}
+
+const char *minirt_version(void) {
+    return MINIRT_VERSION_STRING;
+}
+
+const char *minirt_status_string(minirt_status status) {
+    switch (status) {
+    case MINIRT_OK:
+        return "ok";
+    case MINIRT_ERR_ARGUMENT:
+        return "invalid argument";
+    case MINIRT_ERR_IO:
+        return "I/O error";
+    case MINIRT_ERR_MODEL:
+        return "invalid model";
+    case MINIRT_ERR_UNSUPPORTED:
+        return "unsupported";
+    case MINIRT_ERR_SHAPE:
+        return "shape mismatch";
+    case MINIRT_ERR_NOMEM:
+        return "out of memory";
+    case MINIRT_ERR_LIMIT:
+        return "limit exceeded";
+    case MINIRT_ERR_INTERNAL:
+        return "internal error";
+    }
+    return "unknown status";
+}
+
+const char *minirt_errmsg(const minirt_session *s) {
+    if (!s) return "out of memory: could not allocate the session";
+    return s->ctx.err;
+}
+
+/* ---- planning ---- */
+
+/* Infer every node's output shapes from the current input shapes; size the workspace. */
+static mr_status mr_session_infer(minirt_session *s) {
+    mr_ctx *ctx = &s->ctx;
+    mr_graph *g = &s->g;
+    s->planned = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        mr_node *n = &g->nodes[i];
+        mr_tensor **io = s->io + s->io_start[i];
+        for (int o = 0; o < n->n_out; o++) {
+            if (!io[n->n_in + o]) continue;
+            mr_tensor *t = io[n->n_in + o];
+            t->data = NULL;
+            t->ndim = 0;
+            t->dtype = 0;
+        }
+        n->workspace = 0;
+        mr_status st = n->op->infer(ctx, n, io, io + n->n_in);
+        if (st != MINIRT_OK) return st;
+        for (int o = 0; o < n->n_out; o++) {
+            int v = n->out[o];
+            if (v < 0) continue;
+            mr_value *val = &g->values[v];
+            st = mr_shape_bytes(ctx, val->t.dtype, val->t.ndim, val->t.dims, NULL, &val->nbytes);
+            if (st != MINIRT_OK) {
+                char msg[MR_ERRLEN];
+                memcpy(msg, ctx->err, sizeof(msg));
+                return mr_node_error(ctx, n, st, "output '%s': %s", val->name, msg);
+            }
+        }
+    }
+    return MINIRT_OK;
+}
+
+typedef struct mr_slot {
+    int value;
+    int start, end; /* node indices, inclusive */
+    size_t size;
+    size_t offset;
+} mr_slot;
+
+static int mr_slot_by_size(const void *a, const void *b) {
+    const mr_slot *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->value - y->value;
+}
+
+static size_t mr_round_up(size_t n) {
+    return (n + MR_ALIGN - 1) & ~(size_t)(MR_ALIGN - 1);
+}
+
+/* Place activations in the arena by lifetime, then (re)allocate arena and workspace if they grew.
+ */
+static mr_status mr_session_plan(minirt_session *s) {
+    mr_ctx *ctx = &s->ctx;
+    mr_graph *g = &s->g;
+    mr_status st = MINIRT_OK;
+    int n_act = 0;
+    for (int v = 0; v < g->n_values; v++) {
+        mr_value *val = &g->values[v];
+        val->last_use = val->producer;
+        if (val->is_output) val->last_use = g->n_nodes;
+        if (val->kind == MR_VALUE_ACTIVATION) n_act++;
+    }
+    size_t ws = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mr_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0 && g->values[n->in[j]].last_use < i) g->values[n->in[j]].last_use = i;
+        if (n->workspace > ws) ws = n->workspace;
+    }
+    mr_slot *slots = mr_calloc(ctx, (size_t)(n_act ? n_act : 1), sizeof(mr_slot));
+    mr_slot **placed = mr_calloc(ctx, (size_t)(n_act ? n_act : 1), sizeof(mr_slot *));
+    if (!slots || !placed) {
+        st = mr_nomem(ctx);
+        goto done;
+    }
+    int k = 0;
+    for (int v = 0; v < g->n_values; v++) {
+        mr_value *val = &g->values[v];
+        if (val->kind != MR_VALUE_ACTIVATION) continue;
+        slots[k].value = v;
+        slots[k].start = val->producer;
+        slots[k].end = val->last_use;
+        slots[k].size = mr_round_up((size_t)val->nbytes);
+        k++;
+    }
+    qsort(slots, (size_t)n_act, sizeof(mr_slot), mr_slot_by_size);
+    size_t arena = 0;
+    int n_placed = 0;
+    for (int i = 0; i < n_act; i++) {
+        mr_slot *sl = &slots[i];
+        /* Lowest offset clear of every placed slot that is live at the same time: try 0, then the
+         * end of each conflicting slot. */
+        size_t best = 0;
+        bool moved = true;
+        while (moved) {
+            moved = false;
+            for (int j = 0; j < n_placed; j++) {
+                const mr_slot *o = placed[j];
+                if (o->end < sl->start || sl->end < o->start) continue;
+                if (best < o->offset + o->size && o->offset < best + sl->size) {
+                    best = o->offset + o->size;
+                    moved = true;
+                }
+            }
+        }
+        sl->offset = best;
+        placed[n_placed++] = sl;
+        if (best + sl->size > arena) arena = best + sl->size;
+    }
+    int64_t total;
+    if (!mr_add_i64((int64_t)arena, (int64_t)ws, &total) || total > ctx->max_total_bytes) {
+        st = mr_error(ctx, MINIRT_ERR_LIMIT,
+                      "activations (%zu bytes) and workspace (%zu bytes) exceed the limit of %lld "
+                      "bytes",
+                      arena, ws, (long long)ctx->max_total_bytes);
+        goto done;
+    }
+    if (arena > s->arena_size) {
+        mr_free(ctx, s->arena);
+        s->arena_size = 0;
+        if (!(s->arena = mr_alloc(ctx, arena))) {
+            st = mr_nomem(ctx);
+            goto done;
+        }
+        s->arena_size = arena;
+    }
+    if (ws > s->ws_size) {
+        mr_free(ctx, s->ws);
+        s->ws_size = 0;
+        if (!(s->ws = mr_alloc(ctx, ws))) {
+            st = mr_nomem(ctx);
+            goto done;
+        }
+        s->ws_size = ws;
+    }
+    for (int i = 0; i < n_act; i++)
+        g->values[slots[i].value].t.data = s->arena + slots[i].offset;
+    s->planned = true;
+done:
+    mr_free(ctx, slots);
+    mr_free(ctx, placed);
+    return st;
+}
+
+static bool mr_inputs_static(const mr_graph *g) {
+    for (int i = 0; i < g->n_inputs; i++) {
+        const mr_value *v = &g->values[g->inputs[i]];
+        for (int d = 0; d < v->decl_ndim; d++)
+            if (v->decl_dims[d] < 0) return false;
+    }
+    return true;
+}
+
+/* Build per-node tensor pointer arrays (absent optional values are NULL). */
+static mr_status mr_session_wire(minirt_session *s) {
+    mr_graph *g = &s->g;
+    int64_t total = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        total += g->nodes[i].n_in + g->nodes[i].n_out;
+    s->io = mr_calloc(&s->ctx, (size_t)(total ? total : 1), sizeof(mr_tensor *));
+    s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
+    if (!s->io || !s->io_start) return mr_nomem(&s->ctx);
+    int k = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mr_node *n = &g->nodes[i];
+        s->io_start[i] = k;
+        for (int j = 0; j < n->n_in; j++, k++)
+            s->io[k] = n->in[j] >= 0 ? &g->values[n->in[j]].t : NULL;
+        for (int j = 0; j < n->n_out; j++, k++)
+            s->io[k] = n->out[j] >= 0 ? &g->values[n->out[j]].t : NULL;
+    }
+    return MINIRT_OK;
+}
+
+/* ---- open / close ---- */
+
+static minirt_status mr_session_new(const minirt_options *options, minirt_session **out) {
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, options);
+    minirt_session *s = mr_alloc(&ctx, sizeof(*s));
+    *out = s;
+    if (!s) return MINIRT_ERR_NOMEM;
+    memset(s, 0, sizeof(*s));
+    s->ctx = ctx;
+    return MINIRT_OK;
+}
+
+static minirt_status mr_session_load(minirt_session *s, const void *data, size_t size) {
+    mr_ctx *ctx = &s->ctx;
+    mr_status st = mr_load_model(ctx, data, size, &s->g);
+    if (st == MINIRT_OK) st = mr_graph_validate(ctx, &s->g);
+    if (st == MINIRT_OK) st = mr_session_wire(s);
+    if (st == MINIRT_OK) s->loaded = true;
+    /* With fully static input shapes, shapes and memory are settled now, so errors show at open. */
+    if (st == MINIRT_OK && mr_inputs_static(&s->g)) {
+        st = mr_session_infer(s);
+        if (st == MINIRT_OK) st = mr_session_plan(s);
+    }
+    if (st == MINIRT_OK)
+        ctx->err[0] = '\0';
+    else
+        s->loaded = false;
+    return st;
+}
+
+minirt_status minirt_open_memory(const void *data, size_t size, const minirt_options *options,
+                                 minirt_session **out) {
+    if (!out) return MINIRT_ERR_ARGUMENT;
+    minirt_status st = mr_session_new(options, out);
+    if (st != MINIRT_OK) return st;
+    if (!data) return mr_error(&(*out)->ctx, MINIRT_ERR_ARGUMENT, "model data is NULL");
+    return mr_session_load(*out, data, size);
+}
+
+minirt_status minirt_open(const char *path, const minirt_options *options, minirt_session **out) {
+    if (!out) return MINIRT_ERR_ARGUMENT;
+    minirt_status st = mr_session_new(options, out);
+    if (st != MINIRT_OK) return st;
+    minirt_session *s = *out;
+    mr_ctx *ctx = &s->ctx;
+    if (!path) return mr_error(ctx, MINIRT_ERR_ARGUMENT, "model path is NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f) return mr_error(ctx, MINIRT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
+    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': not a regular file", path);
+    }
+    if ((int64_t)len > MR_MAX_MODEL_FILE) {
+        fclose(f);
+        return mr_error(ctx, MINIRT_ERR_LIMIT,
+                        "'%s' is %ld bytes, larger than the 2 GiB protobuf limit", path, len);
+    }
+    void *buf = mr_alloc(ctx, (size_t)len + 1);
+    if (!buf) {
+        fclose(f);
+        return mr_nomem(ctx);
+    }
+    size_t got = fread(buf, 1, (size_t)len, f);
+    fclose(f);
+    if (got != (size_t)len) {
+        mr_free(ctx, buf);
+        return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': short read", path);
+    }
+    st = mr_session_load(s, buf, (size_t)len);
+    mr_free(ctx, buf);
+    if (st != MINIRT_OK && strncmp(ctx->err, path, strlen(path)) != 0) {
+        char msg[MR_ERRLEN];
+        memcpy(msg, ctx->err, sizeof(msg));
+        mr_error(ctx, st, "%s: %s", path, msg);
+    }
+    return st;
+}
+
+void minirt_close(minirt_session *s) {
+    if (!s) return;
+    mr_ctx ctx = s->ctx;
+    mr_graph_free(&ctx, &s->g);
+    mr_free(&ctx, s->io);
+    mr_free(&ctx, s->io_start);
+    mr_free(&ctx, s->arena);
+    mr_free(&ctx, s->ws);
+    mr_free(&ctx, s);
+}
+
+/* ---- inputs, outputs, run ---- */
+
+size_t minirt_input_count(const minirt_session *s) {
+    return s && s->loaded ? (size_t)s->g.n_inputs : 0;
+}
+
+size_t minirt_output_count(const minirt_session *s) {
+    return s && s->loaded ? (size_t)s->g.n_outputs : 0;
+}
+
+minirt_status minirt_get_input_info(minirt_session *s, size_t i, minirt_tensor *info) {
+    if (!s || !info) return MINIRT_ERR_ARGUMENT;
+    if (!s->loaded || i >= (size_t)s->g.n_inputs)
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT, "input index %zu out of range (model has %d)",
+                        i, s->loaded ? s->g.n_inputs : 0);
+    const mr_value *v = &s->g.values[s->g.inputs[i]];
+    info->name = v->name;
+    info->dtype = (minirt_dtype)v->decl_dtype;
+    info->ndim = (size_t)v->decl_ndim;
+    info->dims = v->decl_dims;
+    info->data = NULL;
+    return MINIRT_OK;
+}
+
+minirt_status minirt_get_output(minirt_session *s, size_t i, minirt_tensor *out) {
+    if (!s || !out) return MINIRT_ERR_ARGUMENT;
+    if (!s->loaded || i >= (size_t)s->g.n_outputs)
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT,
+                        "output index %zu out of range (model has %d)", i,
+                        s->loaded ? s->g.n_outputs : 0);
+    if (!s->has_outputs)
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT, "no outputs: the last run did not succeed");
+    const mr_value *v = &s->g.values[s->g.outputs[i]];
+    out->name = v->name;
+    out->dtype = v->t.dtype;
+    out->ndim = (size_t)v->t.ndim;
+    out->dims = v->t.dims;
+    out->data = v->t.data;
+    return MINIRT_OK;
+}
+
+/* Check one caller tensor against the declared input and bind it; *changed when the shape moved. */
+static mr_status mr_bind(minirt_session *s, mr_value *v, const minirt_tensor *t, bool *changed) {
+    mr_ctx *ctx = &s->ctx;
+    char want[160], got[160];
+    if ((int)t->dtype != v->decl_dtype)
+        return mr_error(ctx, MINIRT_ERR_ARGUMENT, "input '%s': expected %s, got %s", v->name,
+                        mr_dtype_name(v->decl_dtype), mr_dtype_name(t->dtype));
+    if (t->ndim > MR_MAX_DIMS || (int)t->ndim != v->decl_ndim || (t->ndim && !t->dims))
+        return mr_error(ctx, MINIRT_ERR_SHAPE, "input '%s': expected rank %d (%s), got rank %zu",
+                        v->name, v->decl_ndim,
+                        mr_dims_str(want, sizeof(want), v->decl_ndim, v->decl_dims), t->ndim);
+    for (size_t d = 0; d < t->ndim; d++)
+        if (t->dims[d] < 0 || (v->decl_dims[d] >= 0 && t->dims[d] != v->decl_dims[d]))
+            return mr_error(ctx, MINIRT_ERR_SHAPE, "input '%s': expected shape %s, got %s", v->name,
+                            mr_dims_str(want, sizeof(want), v->decl_ndim, v->decl_dims),
+                            mr_dims_str(got, sizeof(got), (int)t->ndim, t->dims));
+    int64_t bytes;
+    mr_status st = mr_shape_bytes(ctx, t->dtype, (int)t->ndim, t->dims, NULL, &bytes);
+    if (st != MINIRT_OK) return st;
+    if (!t->data && bytes > 0)
+        return mr_error(ctx, MINIRT_ERR_ARGUMENT, "input '%s': data is NULL", v->name);
+    if (memcmp(v->t.dims, t->dims, t->ndim * sizeof(int64_t)) != 0) {
+        memcpy(v->t.dims, t->dims, t->ndim * sizeof(int64_t));
+        *changed = true;
+    }
+    /* Inputs are only ever read by kernels. */
+    v->t.data = (void *)(uintptr_t)t->data;
+    v->nbytes = bytes;
+    return MINIRT_OK;
+}
+
+minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t n) {
+    if (!s) return MINIRT_ERR_ARGUMENT;
+    mr_ctx *ctx = &s->ctx;
+    mr_graph *g = &s->g;
+    s->has_outputs = false;
+    if (!s->loaded)
+        return mr_error(ctx, MINIRT_ERR_ARGUMENT, "the session did not open successfully");
+    if (n != (size_t)g->n_inputs || (n && !inputs))
+        return mr_error(ctx, MINIRT_ERR_ARGUMENT, "the model takes %d input%s, %zu given",
+                        g->n_inputs, g->n_inputs == 1 ? "" : "s", n);
+    bool changed = false;
+    for (int i = 0; i < g->n_inputs; i++)
+        g->values[g->inputs[i]].bound = false;
+    for (size_t i = 0; i < n; i++) {
+        const minirt_tensor *t = &inputs[i];
+        int idx = -1;
+        if (t->name) {
+            for (int j = 0; j < g->n_inputs; j++)
+                if (strcmp(g->values[g->inputs[j]].name, t->name) == 0) idx = j;
+            if (idx < 0)
+                return mr_error(ctx, MINIRT_ERR_ARGUMENT, "the model has no input '%s'", t->name);
+        } else {
+            idx = (int)i;
+        }
+        mr_value *v = &g->values[g->inputs[idx]];
+        if (v->bound)
+            return mr_error(ctx, MINIRT_ERR_ARGUMENT, "input '%s' is bound twice", v->name);
+        mr_status st = mr_bind(s, v, t, &changed);
+        if (st != MINIRT_OK) return st;
+        v->bound = true;
+    }
+    if (changed || !s->planned) {
+        mr_status st = mr_session_infer(s);
+        if (st == MINIRT_OK) st = mr_session_plan(s);
+        if (st != MINIRT_OK) return st;
+    }
+    if (ctx->threads > 0) mr_blas_set_threads(ctx->threads);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mr_node *nd = &g->nodes[i];
+        mr_tensor **io = s->io + s->io_start[i];
+        mr_status st = nd->op->run(ctx, nd, io, io + nd->n_in, s->ws);
+        if (st != MINIRT_OK) return st;
+    }
+    s->has_outputs = true;
+    ctx->err[0] = '\0';
+    return MINIRT_OK;
+}

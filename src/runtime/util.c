@@ -1,0 +1,274 @@
+/*
+ * util.c - the session context: allocation through the caller's hook, error text, checked
+ * arithmetic, tensor sizes and attribute access.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mr.h"
+
+#define MR_DEFAULT_MAX_TENSOR ((int64_t)4 << 30)
+#define MR_DEFAULT_MAX_TOTAL ((int64_t)16 << 30)
+
+static void *mr_default_alloc(void *user, void *ptr, size_t old_size, size_t size) {
+    (void)user;
+    (void)old_size;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return malloc(size);
+}
+
+void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->alloc = mr_default_alloc;
+    ctx->max_tensor_bytes = MR_DEFAULT_MAX_TENSOR;
+    ctx->max_total_bytes = MR_DEFAULT_MAX_TOTAL;
+    if (!o) return;
+    /* Read only the fields the caller's struct has (struct_size grows with new fields). */
+    size_t have = o->struct_size;
+#define MR_HAS(field) (have >= offsetof(minirt_options, field) + sizeof(o->field))
+    if (MR_HAS(threads) && o->threads > 0) ctx->threads = o->threads;
+    if (MR_HAS(alloc_user) && o->alloc) {
+        ctx->alloc = o->alloc;
+        ctx->alloc_user = o->alloc_user;
+    }
+    if (MR_HAS(max_tensor_bytes) && o->max_tensor_bytes > 0)
+        ctx->max_tensor_bytes = o->max_tensor_bytes;
+    if (MR_HAS(max_total_bytes) && o->max_total_bytes > 0)
+        ctx->max_total_bytes = o->max_total_bytes;
+#undef MR_HAS
+}
+
+/*
+ * Block layout: the hook's raw block, then padding up to a 64-byte boundary; the 16 bytes just
+ * below the aligned pointer hold the raw pointer and the raw size, so any hook works and mr_free
+ * can tell the hook how much it is freeing.
+ */
+typedef struct mr_block_header {
+    void *raw;
+    size_t raw_size;
+} mr_block_header;
+
+void *mr_alloc(mr_ctx *ctx, size_t size) {
+    size_t extra = MR_ALIGN + sizeof(mr_block_header);
+    if (size > SIZE_MAX - extra) return NULL;
+    size_t raw_size = size + extra;
+    char *raw = ctx->alloc(ctx->alloc_user, NULL, 0, raw_size);
+    if (!raw) return NULL;
+    uintptr_t p =
+        ((uintptr_t)raw + sizeof(mr_block_header) + MR_ALIGN - 1) & ~(uintptr_t)(MR_ALIGN - 1);
+    mr_block_header h = {raw, raw_size};
+    memcpy((char *)p - sizeof(h), &h, sizeof(h));
+    return (void *)p;
+}
+
+void *mr_calloc(mr_ctx *ctx, size_t n, size_t size) {
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = mr_alloc(ctx, n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+void mr_free(mr_ctx *ctx, void *p) {
+    if (!p) return;
+    mr_block_header h;
+    memcpy(&h, (char *)p - sizeof(h), sizeof(h));
+    ctx->alloc(ctx->alloc_user, h.raw, h.raw_size, 0);
+}
+
+char *mr_strndup(mr_ctx *ctx, const char *s, size_t n) {
+    char *d = mr_alloc(ctx, n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *mr_strdup(mr_ctx *ctx, const char *s) {
+    return mr_strndup(ctx, s ? s : "", s ? strlen(s) : 0);
+}
+
+mr_status mr_error(mr_ctx *ctx, mr_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+mr_status mr_nomem(mr_ctx *ctx) {
+    return mr_error(ctx, MINIRT_ERR_NOMEM, "out of memory");
+}
+
+mr_status mr_node_error(mr_ctx *ctx, const mr_node *node, mr_status status, const char *fmt, ...) {
+    int w;
+    if (node->name && node->name[0])
+        w = snprintf(ctx->err, sizeof(ctx->err), "node '%s' (%s): ", node->name, node->op_type);
+    else
+        w = snprintf(ctx->err, sizeof(ctx->err), "node #%d (%s): ", node->index, node->op_type);
+    if (w < 0 || (size_t)w >= sizeof(ctx->err)) return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err + w, sizeof(ctx->err) - (size_t)w, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+bool mr_mul_i64(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0) return false;
+    if (a != 0 && b > INT64_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
+bool mr_add_i64(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0 || a > INT64_MAX - b) return false;
+    *out = a + b;
+    return true;
+}
+
+size_t mr_dtype_size(int dtype) {
+    switch (dtype) {
+    case MINIRT_FLOAT32:
+        return 4;
+    case MINIRT_UINT8:
+        return 1;
+    case MINIRT_INT8:
+        return 1;
+    case MINIRT_INT32:
+        return 4;
+    case MINIRT_INT64:
+        return 8;
+    case MINIRT_BOOL:
+        return 1;
+    case MINIRT_FLOAT64:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+const char *mr_dtype_name(int dtype) {
+    /* ONNX TensorProto.DataType codes 0..16. */
+    static const char *const names[] = {"undefined",  "float32", "uint8",  "int8",   "uint16",
+                                        "int16",      "int32",   "int64",  "string", "bool",
+                                        "float16",    "float64", "uint32", "uint64", "complex64",
+                                        "complex128", "bfloat16"};
+    if (dtype >= 0 && dtype < (int)(sizeof(names) / sizeof(names[0]))) return names[dtype];
+    return "unknown";
+}
+
+int64_t mr_numel(const mr_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->dims[i];
+    return n;
+}
+
+const char *mr_dims_str(char *buf, size_t len, int ndim, const int64_t *dims) {
+    size_t used = 0;
+    buf[0] = '\0';
+    if (ndim == 0) {
+        snprintf(buf, len, "scalar");
+        return buf;
+    }
+    for (int i = 0; i < ndim && used < len; i++) {
+        int w = snprintf(buf + used, len - used, i ? "x%lld" : "%lld", (long long)dims[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+mr_status mr_shape_bytes(mr_ctx *ctx, int dtype, int ndim, const int64_t *dims, int64_t *numel,
+                         int64_t *bytes) {
+    char buf[160];
+    size_t es = mr_dtype_size(dtype);
+    if (es == 0)
+        return mr_error(ctx, MINIRT_ERR_UNSUPPORTED, "data type %s (%d) is not supported",
+                        mr_dtype_name(dtype), dtype);
+    if (ndim < 0 || ndim > MR_MAX_DIMS)
+        return mr_error(ctx, MINIRT_ERR_LIMIT, "rank %d exceeds the maximum of %d", ndim,
+                        MR_MAX_DIMS);
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0)
+            return mr_error(ctx, MINIRT_ERR_MODEL, "negative dimension in shape %s",
+                            mr_dims_str(buf, sizeof(buf), ndim, dims));
+        if (!mr_mul_i64(n, dims[i], &n))
+            return mr_error(ctx, MINIRT_ERR_LIMIT, "shape %s overflows",
+                            mr_dims_str(buf, sizeof(buf), ndim, dims));
+    }
+    int64_t b;
+    if (!mr_mul_i64(n, (int64_t)es, &b) || b > ctx->max_tensor_bytes)
+        return mr_error(ctx, MINIRT_ERR_LIMIT,
+                        "tensor of shape %s (%s) exceeds the limit of %lld bytes per tensor",
+                        mr_dims_str(buf, sizeof(buf), ndim, dims), mr_dtype_name(dtype),
+                        (long long)ctx->max_tensor_bytes);
+    if (numel) *numel = n;
+    if (bytes) *bytes = b;
+    return MINIRT_OK;
+}
+
+const mr_attr *mr_attr_find(const mr_node *node, const char *name) {
+    for (int i = 0; i < node->n_attr; i++)
+        if (strcmp(node->attr[i].name, name) == 0) return &node->attr[i];
+    return NULL;
+}
+
+static mr_status mr_attr_typed(mr_ctx *ctx, const mr_node *node, const char *name, int type,
+                               const mr_attr **out) {
+    static const char *const tnames[] = {"undefined", "float",  "int",  "string", "tensor",
+                                         "graph",     "floats", "ints", "strings"};
+    const mr_attr *a = mr_attr_find(node, name);
+    *out = NULL;
+    if (!a) return MINIRT_OK;
+    if (a->type != type) {
+        const char *have = a->type >= 0 && a->type <= 8 ? tnames[a->type] : "other";
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "attribute '%s' should be %s, not %s",
+                             name, tnames[type], have);
+    }
+    *out = a;
+    return MINIRT_OK;
+}
+
+mr_status mr_attr_int(mr_ctx *ctx, const mr_node *node, const char *name, int64_t def,
+                      int64_t *out) {
+    const mr_attr *a;
+    mr_status st = mr_attr_typed(ctx, node, name, MR_ATTR_INT, &a);
+    *out = a ? a->i : def;
+    return st;
+}
+
+mr_status mr_attr_float(mr_ctx *ctx, const mr_node *node, const char *name, float def, float *out) {
+    const mr_attr *a;
+    mr_status st = mr_attr_typed(ctx, node, name, MR_ATTR_FLOAT, &a);
+    *out = a ? a->f : def;
+    return st;
+}
+
+mr_status mr_attr_string(mr_ctx *ctx, const mr_node *node, const char *name, const char *def,
+                         const char **out) {
+    const mr_attr *a;
+    mr_status st = mr_attr_typed(ctx, node, name, MR_ATTR_STRING, &a);
+    *out = a ? a->s : def;
+    return st;
+}
+
+mr_status mr_attr_ints(mr_ctx *ctx, const mr_node *node, const char *name, int64_t *out, int max,
+                       int *n) {
+    const mr_attr *a;
+    mr_status st = mr_attr_typed(ctx, node, name, MR_ATTR_INTS, &a);
+    *n = 0;
+    if (st != MINIRT_OK || !a) return st;
+    if (a->n > (size_t)max)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                             "attribute '%s' has %zu values, more than the %d allowed", name, a->n,
+                             max);
+    memcpy(out, a->ints, a->n * sizeof(int64_t));
+    *n = (int)a->n;
+    return MINIRT_OK;
+}

@@ -1,0 +1,235 @@
+/*
+ * conformance.c - runs model test cases through the public API and compares every output with the
+ * reference, the way ONNX's backend test suite lays them out:
+ *
+ *   CASE/model.onnx + CASE/test_data_set_K/input_N.pb, output_N.pb     (ONNX's suite)
+ *   CASE/model.onnx + CASE/input_N.npy, output_N.npy                   (the project's models/)
+ *
+ * usage: conformance [--rtol R] [--atol A] [--optional] CASE_DIR...
+ * An input file whose tensor has a name is bound by name, otherwise by position. Float outputs pass
+ * when |got - want| <= atol + rtol * |want| everywhere; other types must match exactly.
+ * --optional: a missing case directory is skipped (exit 77 when nothing ran) instead of failing.
+ * Exit 0 when every case passes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io.h"
+#include "mr.h"
+
+#define MAX_TENSORS 64
+
+typedef struct tensor_set {
+    int n;
+    mr_io_tensor t[MAX_TENSORS];
+} tensor_set;
+
+static bool file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Read prefix_0.ext, prefix_1.ext, ... from dir until one is missing. */
+static mr_status read_set(mr_ctx *ctx, const char *dir, const char *prefix, const char *ext,
+                          tensor_set *set) {
+    char path[4096];
+    set->n = 0;
+    for (int i = 0; i < MAX_TENSORS; i++) {
+        snprintf(path, sizeof(path), "%s/%s_%d.%s", dir, prefix, i, ext);
+        if (!file_exists(path)) break;
+        mr_status st = mr_tensor_file_read(ctx, path, &set->t[i]);
+        if (st != MINIRT_OK) return st;
+        set->n = i + 1;
+    }
+    return MINIRT_OK;
+}
+
+static void free_set(mr_ctx *ctx, tensor_set *set) {
+    for (int i = 0; i < set->n; i++)
+        mr_io_free(ctx, &set->t[i]);
+    set->n = 0;
+}
+
+static double as_double(const void *data, int dtype, int64_t i) {
+    switch (dtype) {
+    case MINIRT_FLOAT32:
+        return ((const float *)data)[i];
+    case MINIRT_FLOAT64:
+        return ((const double *)data)[i];
+    case MINIRT_INT32:
+        return ((const int32_t *)data)[i];
+    case MINIRT_INT64:
+        return (double)((const int64_t *)data)[i];
+    case MINIRT_INT8:
+        return ((const int8_t *)data)[i];
+    default:
+        return ((const uint8_t *)data)[i];
+    }
+}
+
+/* Compare one output; prints the first bad index and the max error on failure. */
+static bool compare(const char *what, const minirt_tensor *got, const mr_tensor *want, double rtol,
+                    double atol) {
+    char b1[160], b2[160];
+    if ((int)got->dtype != (int)want->dtype || (int)got->ndim != want->ndim ||
+        memcmp(got->dims, want->dims, got->ndim * sizeof(int64_t)) != 0) {
+        printf("  %s: got %s %s, want %s %s\n", what, mr_dtype_name(got->dtype),
+               mr_dims_str(b1, sizeof(b1), (int)got->ndim, got->dims), mr_dtype_name(want->dtype),
+               mr_dims_str(b2, sizeof(b2), want->ndim, want->dims));
+        return false;
+    }
+    bool is_float = want->dtype == MINIRT_FLOAT32 || want->dtype == MINIRT_FLOAT64;
+    int64_t n = mr_numel(want), bad = 0, first = -1;
+    double max_err = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double g = as_double(got->data, got->dtype, i), w = as_double(want->data, want->dtype, i);
+        double err = fabs(g - w);
+        bool ok = is_float ? (err <= atol + rtol * fabs(w) || (isnan(g) && isnan(w))) : g == w;
+        if (err > max_err) max_err = err;
+        if (!ok && bad++ == 0) first = i;
+    }
+    if (bad) {
+        printf("  %s: %lld of %lld differ; first [%lld] got %.8g want %.8g; max abs err %.3g\n",
+               what, (long long)bad, (long long)n, (long long)first,
+               as_double(got->data, got->dtype, first), as_double(want->data, want->dtype, first),
+               max_err);
+        return false;
+    }
+    printf("  %s: ok (%lld values, max abs err %.3g)\n", what, (long long)n, max_err);
+    return true;
+}
+
+/* Run one data set (inputs + expected outputs); returns true when it passes. */
+static bool run_set(minirt_session *s, mr_ctx *ctx, const char *dir, const char *ext, double rtol,
+                    double atol) {
+    tensor_set in = {0}, out = {0};
+    bool ok = false;
+    mr_status st = read_set(ctx, dir, "input", ext, &in);
+    if (st == MINIRT_OK) st = read_set(ctx, dir, "output", ext, &out);
+    if (st != MINIRT_OK) {
+        printf("  reading %s: %s\n", dir, ctx->err);
+        goto done;
+    }
+    if (out.n == 0) {
+        printf("  %s: no output_0.%s reference\n", dir, ext);
+        goto done;
+    }
+    minirt_tensor args[MAX_TENSORS];
+    for (int i = 0; i < in.n; i++) {
+        const mr_io_tensor *t = &in.t[i];
+        /* bind by name when the file names a runtime input of the model */
+        const char *name = NULL;
+        for (size_t j = 0; t->name && t->name[0] && j < minirt_input_count(s); j++) {
+            minirt_tensor info;
+            if (minirt_get_input_info(s, j, &info) == MINIRT_OK && strcmp(info.name, t->name) == 0)
+                name = t->name;
+        }
+        args[i] = (minirt_tensor){name, (minirt_dtype)t->t.dtype, (size_t)t->t.ndim, t->t.dims,
+                                  t->t.data};
+    }
+    if (minirt_run(s, args, (size_t)in.n) != MINIRT_OK) {
+        printf("  run: %s\n", minirt_errmsg(s));
+        goto done;
+    }
+    if (minirt_output_count(s) < (size_t)out.n) {
+        printf("  model has %zu outputs, reference has %d\n", minirt_output_count(s), out.n);
+        goto done;
+    }
+    ok = true;
+    for (int i = 0; i < out.n; i++) {
+        minirt_tensor got;
+        char what[64];
+        snprintf(what, sizeof(what), "output %d", i);
+        if (minirt_get_output(s, (size_t)i, &got) != MINIRT_OK ||
+            !compare(what, &got, &out.t[i].t, rtol, atol))
+            ok = false;
+    }
+done:
+    free_set(ctx, &in);
+    free_set(ctx, &out);
+    return ok;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Returns 1 pass, 0 fail, -1 missing. */
+static int run_case(const char *dir, double rtol, double atol) {
+    char model[4096];
+    snprintf(model, sizeof(model), "%s/model.onnx", dir);
+    if (!file_exists(model)) return -1;
+    printf("%s\n", dir);
+    minirt_session *s = NULL;
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, NULL);
+    bool ok = true;
+    int sets = 0;
+    if (minirt_open(model, NULL, &s) != MINIRT_OK) {
+        printf("  open: %s\n", minirt_errmsg(s));
+        minirt_close(s);
+        return 0;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/input_0.npy", dir);
+    if (file_exists(path)) {
+        ok = run_set(s, &ctx, dir, "npy", rtol, atol);
+        sets = 1;
+    } else {
+        DIR *d = opendir(dir);
+        char *names[256];
+        int n = 0;
+        struct dirent *e;
+        while (d && (e = readdir(d)) && n < 256)
+            if (strncmp(e->d_name, "test_data_set_", 14) == 0) names[n++] = strdup(e->d_name);
+        if (d) closedir(d);
+        qsort(names, (size_t)n, sizeof(char *), cmp_str);
+        for (int i = 0; i < n; i++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+            if (!run_set(s, &ctx, path, "pb", rtol, atol)) ok = false;
+            sets++;
+            free(names[i]);
+        }
+    }
+    minirt_close(s);
+    if (sets == 0) {
+        printf("  no test data\n");
+        ok = false;
+    }
+    printf("%s %s\n", ok ? "PASS" : "FAIL", dir);
+    return ok ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    double rtol = 1e-3, atol = 1e-4;
+    bool optional = false;
+    int pass = 0, fail = 0, missing = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--rtol") == 0 && i + 1 < argc) {
+            rtol = atof(argv[++i]);
+        } else if (strcmp(argv[i], "--atol") == 0 && i + 1 < argc) {
+            atol = atof(argv[++i]);
+        } else if (strcmp(argv[i], "--optional") == 0) {
+            optional = true;
+        } else {
+            int r = run_case(argv[i], rtol, atol);
+            if (r < 0) {
+                printf("%s %s: no model.onnx\n", optional ? "SKIP" : "FAIL", argv[i]);
+                missing++;
+            } else if (r) {
+                pass++;
+            } else {
+                fail++;
+            }
+        }
+    }
+    printf("conformance: %d passed, %d failed, %d missing\n", pass, fail, missing);
+    if (fail || (missing && !optional)) return 1;
+    if (pass == 0) return optional ? 77 : 1;
+    return 0;
+}
