@@ -30,9 +30,10 @@ void mrt_fill(mr_tensor *t, uint32_t seed, float lo, float hi);
 
 /*
  * Resolve op_type at the node's opset in the registry, then prepare, infer and run it on
- * in[0..n_in) (NULL entries are absent optional inputs), as a session would. out[0..n_out) must be
- * zero-initialised mr_tensors: their dtype/shape are set by infer and their data malloc'd here
- * (free with mrt_tensor_free). Returns the first non-OK status; the message is in ctx->err.
+ * in[0..n_in) (NULL entries are absent optional inputs; NULL out entries absent optional outputs),
+ * as a session would. out[0..n_out) must be zero-initialised mr_tensors (or NULL): their
+ * dtype/shape are set by infer and their data malloc'd here (free with mrt_tensor_free). Returns
+ * the first non-OK status; the message is in ctx->err.
  */
 mr_status mrt_run_op(mr_ctx *ctx, mr_node *n, mr_tensor **in, int n_in, mr_tensor **out, int n_out);
 

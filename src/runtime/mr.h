@@ -179,8 +179,9 @@ mr_status mr_attr_ints(mr_ctx *ctx, const mr_node *node, const char *name, int64
  * An operator is described once (see src/ops/ops.def) and implements:
  *   prepare: parse and check attributes into node->params, once at open (may be NULL);
  *   infer:   from the input tensors' dtypes and shapes, set each output's dtype, ndim and dims, and
- *            node->workspace; in[i] is NULL for an absent optional input; in[i]->data is non-NULL
- *            only when the input is a constant. Called on every (re-)plan;
+ *            node->workspace; in[i] is NULL for an absent optional input and out[i] NULL for an
+ *            absent optional output; in[i]->data is non-NULL only when the input is a constant.
+ *            Called on every (re-)plan; it may store a shape-derived plan in node->params for run;
  *   run:     compute; out[i]->data points at planned memory of the inferred size; ws at
  *            node->workspace bytes of scratch (64-byte aligned). Must not allocate.
  * Every failure returns a status with a message from mr_node_error.

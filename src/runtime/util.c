@@ -104,16 +104,21 @@ mr_status mr_nomem(mr_ctx *ctx) {
 }
 
 mr_status mr_node_error(mr_ctx *ctx, const mr_node *node, mr_status status, const char *fmt, ...) {
-    int w;
-    if (node->name && node->name[0])
-        w = snprintf(ctx->err, sizeof(ctx->err), "node '%s' (%s): ", node->name, node->op_type);
-    else
-        w = snprintf(ctx->err, sizeof(ctx->err), "node #%d (%s): ", node->index, node->op_type);
-    if (w < 0 || (size_t)w >= sizeof(ctx->err)) return status;
+    /* The message is formatted first: callers may pass ctx->err itself as an argument. */
+    char msg[MR_ERRLEN], prefix[MR_ERRLEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->err + w, sizeof(ctx->err) - (size_t)w, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (node->name && node->name[0])
+        snprintf(prefix, sizeof(prefix), "node '%.200s' (%.100s): ", node->name, node->op_type);
+    else
+        snprintf(prefix, sizeof(prefix), "node #%d (%.100s): ", node->index, node->op_type);
+    size_t pl = strlen(prefix), ml = strlen(msg);
+    if (ml > sizeof(ctx->err) - 1 - pl) ml = sizeof(ctx->err) - 1 - pl;
+    memcpy(ctx->err, prefix, pl);
+    memcpy(ctx->err + pl, msg, ml);
+    ctx->err[pl + ml] = '\0';
     return status;
 }
 
