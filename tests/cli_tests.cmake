@@ -44,6 +44,10 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "${_why}\ncommand: ${_cmd}\n--- stdout:\n${_out}\n--- stderr:\n${_err}")
     endif()
   elseif(MODE STREQUAL "case")
+    if(OPTIONAL AND NOT EXISTS "${CASE_DIR}/model.onnx")
+      message("SKIP: ${CASE_DIR} has not been generated (models/make_models.py --large-only)")
+      return()
+    endif()
     file(REMOVE_RECURSE "${OUT_DIR}")
     set(_args "${CASE_DIR}/model.onnx")
     set(_i 0)
@@ -184,3 +188,14 @@ add_test(NAME cli_case_named_input
                  -DNPYCMP=$<TARGET_FILE:npycmp> -DCASE_DIR=${_cli_nb} -DINPUT_NAME=input
                  -DOUT_DIR=${CMAKE_CURRENT_BINARY_DIR}/cli_out/named/a/b -P ${_cli_script})
 set_tests_properties(cli_case_named_input PROPERTIES LABELS cli TIMEOUT 300)
+
+# The ResNet-18 exports (generated on demand, too large to commit) through the CLI: static batch 1,
+# symbolic batch run with batch 2, and opset 17. Skipped when not generated.
+foreach(_case resnet18 resnet18_dynbatch resnet18_opset17)
+  add_test(NAME cli_case_large_${_case}
+           COMMAND ${CMAKE_COMMAND} -DMODE=case -DOPTIONAL=1 -DCLI=$<TARGET_FILE:minirt_cli>
+                   -DNPYCMP=$<TARGET_FILE:npycmp> -DCASE_DIR=${_cli_models}/large/${_case}
+                   -DOUT_DIR=${CMAKE_CURRENT_BINARY_DIR}/cli_out/large/${_case} -P ${_cli_script})
+  set_tests_properties(cli_case_large_${_case} PROPERTIES LABELS cli TIMEOUT 600
+                       SKIP_REGULAR_EXPRESSION "SKIP: ")
+endforeach()
