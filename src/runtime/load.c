@@ -93,7 +93,7 @@ static void mr_copy_le(void *dst, const void *src, size_t n, size_t es) {
  * Storage forms: raw_data (little-endian), float_data, int32_data (int32 and the narrow integer
  * types and bool), int64_data, double_data.
  */
-static mr_status mr_load_tensor(mr_ctx *ctx, const Onnx__TensorProto *tp, const char *what,
+static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *what,
                                 mr_tensor *t) {
     memset(t, 0, sizeof(*t));
     int dtype = tp->has_data_type ? tp->data_type : 0;
@@ -152,6 +152,17 @@ static mr_status mr_load_tensor(mr_ctx *ctx, const Onnx__TensorProto *tp, const 
                         "tensor '%s': %s has %zu values but shape %s needs %zu", what, form, have,
                         mr_dims_str(buf, sizeof(buf), t->ndim, t->dims), n);
     }
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (tp->has_raw_data && bytes > 0 && ((uintptr_t)tp->raw_data.data % MR_ALIGN) == 0) {
+        /* protobuf-c unpacks a bytes field into a block of its own, from our allocator (so 64-byte
+         * aligned and freed with mr_free): take it instead of copying, so weights are held once. */
+        t->data = tp->raw_data.data;
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        tp->has_raw_data = 0;
+        return MINIRT_OK;
+    }
+#endif
     t->data = mr_alloc(ctx, bytes ? (size_t)bytes : 1);
     if (!t->data) return mr_nomem(ctx);
     if (tp->has_raw_data) {
@@ -401,7 +412,7 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph
 
     /* initializers */
     for (size_t i = 0; i < gp->n_initializer && st == MINIRT_OK; i++) {
-        const Onnx__TensorProto *tp = gp->initializer[i];
+        Onnx__TensorProto *tp = gp->initializer[i];
         const char *name = tp->name ? tp->name : "";
         int idx = -1;
         if (!name[0]) {
