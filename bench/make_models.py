@@ -38,7 +38,7 @@ def build_model(name):
     import torchvision
 
     if name not in MODELS:
-        raise SystemExit(f"make_models: unknown model '{name}' (known: {', '.join(MODELS)})")
+        raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
     torch.manual_seed(0)
     return getattr(torchvision.models, name)(weights=None).eval()
 
@@ -72,9 +72,12 @@ def export(name, out_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(HERE, "out", "models"))
-    ap.add_argument("names", nargs="*", default=MODELS)
+    ap.add_argument("names", nargs="*", default=MODELS, metavar="NAME",
+                    help=f"models to export (default: all of {', '.join(MODELS)})")
     args = ap.parse_args()
     for name in args.names:
+        if name not in MODELS:
+            ap.error(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         d = os.path.join(args.out, name)
         files = ["model.onnx", "input_0.npy", "output_0.npy"]
         if all(os.path.exists(os.path.join(d, f)) for f in files):

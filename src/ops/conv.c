@@ -373,5 +373,16 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
     return MINIRT_OK;
 }
 
-const mr_op mr_op_conv = {"",         "Conv", 1, 21, 2, 3, 1, 1, mr_conv_prepare, mr_conv_infer,
-                          mr_conv_run};
+const mr_op mr_op_conv = {
+    .domain = "",
+    .op_type = "Conv",
+    .since = 1,
+    .until = 21,
+    .min_inputs = 2,
+    .max_inputs = 3,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .prepare = mr_conv_prepare,
+    .infer = mr_conv_infer,
+    .run = mr_conv_run,
+};

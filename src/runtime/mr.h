@@ -120,6 +120,7 @@ typedef struct mr_value {
     int last_use;   /* index of the last node reading it (plan); n_nodes for graph outputs */
     bool is_output;
     bool bound;     /* a runtime input given in the current run */
+    bool folded;    /* computed at plan time (see session.c); data lives until the next plan */
     size_t offset;  /* arena offset (activations) */
     int64_t nbytes; /* bytes at the current shape */
 } mr_value;
@@ -140,6 +141,7 @@ typedef struct mr_node {
     const struct mr_op *op;
     void *params;     /* the op's parsed attributes (from prepare), freed with mr_free */
     size_t workspace; /* bytes of scratch the op needs at the current shapes (set by infer) */
+    bool folded;      /* run at plan time; skipped by minirt_run */
 } mr_node;
 
 typedef struct mr_graph {
@@ -192,6 +194,11 @@ typedef mr_status (*mr_infer_fn)(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
 typedef mr_status (*mr_run_fn)(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out, void *ws);
 
+/* mr_op.flags */
+#define MR_OP_SHAPE_ONLY                                                                           \
+    1u /* reads only its inputs' shapes (Shape, Size): foldable at plan time                       \
+        */
+
 typedef struct mr_op {
     const char *domain; /* "" = ai.onnx */
     const char *op_type;
@@ -202,12 +209,30 @@ typedef struct mr_op {
     mr_prepare_fn prepare;
     mr_infer_fn infer;
     mr_run_fn run;
+    unsigned flags; /* MR_OP_* */
 } mr_op;
 
 /* Find the implementation of (domain, op_type) at opset; NULL if none. *known is set when the op
  * type exists at some other opset (so the error can say "opset N not supported" rather than
  * "unknown op"). */
 const mr_op *mr_registry_find(const char *domain, const char *op_type, int opset, bool *known);
+
+/* ---- helpers shared by operators ---- */
+
+/* Multidirectional (numpy) broadcast of the shapes of ts[0..n) (NULL entries skipped) into
+ * *ndim/dims; a SHAPE error naming the node and the shapes when they do not broadcast. */
+mr_status mr_broadcast_dims(mr_ctx *ctx, const mr_node *node, int n, const mr_tensor *const *ts,
+                            int *ndim, int64_t *dims);
+/* Normalise axis (negative counts from the end) for a tensor of the given rank; rank_extra widens
+ * the valid range (Unsqueeze, Concat along a new axis): -(rank+extra) <= axis < rank+extra.
+ * A MODEL error naming `what` when out of range. */
+mr_status mr_norm_axis(mr_ctx *ctx, const mr_node *node, const char *what, int64_t axis, int rank,
+                       int *out);
+/* Read an int64 or int32 tensor of at most max elements (rank 0 or 1) into out[0..*n). Its data
+ * must be known at plan time (a constant or folded value): otherwise an UNSUPPORTED error naming
+ * `what`. */
+mr_status mr_read_ints(mr_ctx *ctx, const mr_node *node, const char *what, const mr_tensor *t,
+                       int64_t *out, int max, int *n);
 
 /* ---- BLAS (the only place cblas is called; see blas.c) ---- */
 

@@ -30,7 +30,11 @@ struct minirt_session {
     size_t arena_size;
     char *ws;
     size_t ws_size;
+    void **fold_data; /* per value: storage of a value folded at plan time, else NULL */
 };
+
+/* Runtime inputs whose data pointers are hidden from infer (models have a handful). */
+#define MR_MAX_BOUND 4096
 
 /* Largest model file read into memory (protobuf's own limit is 2 GiB). */
 #define MR_MAX_MODEL_FILE ((int64_t)2 << 30)
@@ -76,14 +80,70 @@ const char *minirt_errmsg(const minirt_session *s) {
 
 /* ---- planning ---- */
 
-/* Infer every node's output shapes from the current input shapes; size the workspace. */
+/* Free the values folded by the previous plan. */
+static void mr_session_unfold(minirt_session *s) {
+    for (int v = 0; v < s->g.n_values; v++) {
+        if (!s->fold_data[v]) continue;
+        mr_free(&s->ctx, s->fold_data[v]);
+        s->fold_data[v] = NULL;
+        s->g.values[v].folded = false;
+    }
+}
+
+/* A node can run at plan time when every input it reads is known then: constants, values folded
+ * earlier in this plan, or - for ops that read only their inputs' shapes - anything. */
+static bool mr_node_foldable(const mr_graph *g, const mr_node *n) {
+    if (n->op->flags & MR_OP_SHAPE_ONLY) return true;
+    for (int j = 0; j < n->n_in; j++) {
+        if (n->in[j] < 0) continue;
+        const mr_value *v = &g->values[n->in[j]];
+        if (v->kind != MR_VALUE_CONST && !v->folded) return false;
+    }
+    return true;
+}
+
+/* Run a foldable node now, into buffers of its own that live until the next plan. */
+static mr_status mr_session_fold(minirt_session *s, mr_node *n, mr_tensor **io) {
+    mr_ctx *ctx = &s->ctx;
+    for (int o = 0; o < n->n_out; o++) {
+        int v = n->out[o];
+        if (v < 0) continue;
+        mr_value *val = &s->g.values[v];
+        s->fold_data[v] = mr_alloc(ctx, val->nbytes ? (size_t)val->nbytes : 1);
+        if (!s->fold_data[v]) return mr_nomem(ctx);
+        val->t.data = s->fold_data[v];
+        val->folded = true;
+    }
+    void *ws = NULL;
+    if (n->workspace && !(ws = mr_alloc(ctx, n->workspace))) return mr_nomem(ctx);
+    mr_status st = n->op->run(ctx, n, io, io + n->n_in, ws);
+    mr_free(ctx, ws);
+    n->folded = st == MINIRT_OK;
+    return st;
+}
+
+/*
+ * Infer every node's output shapes from the current input shapes and size the workspace. Nodes
+ * whose inputs are all known at plan time (shape arithmetic such as Shape -> Gather -> Concat ->
+ * Reshape, and anything computed from constants alone) are run here once and skipped by minirt_run.
+ */
 static mr_status mr_session_infer(minirt_session *s) {
     mr_ctx *ctx = &s->ctx;
     mr_graph *g = &s->g;
+    mr_status st = MINIRT_OK;
     s->planned = false;
-    for (int i = 0; i < g->n_nodes; i++) {
+    mr_session_unfold(s);
+    /* Runtime inputs have no contents at plan time: infer sees only their shapes. */
+    void *bound[MR_MAX_BOUND];
+    int n_hidden = g->n_inputs < MR_MAX_BOUND ? g->n_inputs : MR_MAX_BOUND;
+    for (int i = 0; i < n_hidden; i++) {
+        bound[i] = g->values[g->inputs[i]].t.data;
+        g->values[g->inputs[i]].t.data = NULL;
+    }
+    for (int i = 0; i < g->n_nodes && st == MINIRT_OK; i++) {
         mr_node *n = &g->nodes[i];
         mr_tensor **io = s->io + s->io_start[i];
+        n->folded = false;
         for (int o = 0; o < n->n_out; o++) {
             if (!io[n->n_in + o]) continue;
             mr_tensor *t = io[n->n_in + o];
@@ -92,9 +152,8 @@ static mr_status mr_session_infer(minirt_session *s) {
             t->dtype = 0;
         }
         n->workspace = 0;
-        mr_status st = n->op->infer(ctx, n, io, io + n->n_in);
-        if (st != MINIRT_OK) return st;
-        for (int o = 0; o < n->n_out; o++) {
+        st = n->op->infer(ctx, n, io, io + n->n_in);
+        for (int o = 0; o < n->n_out && st == MINIRT_OK; o++) {
             int v = n->out[o];
             if (v < 0) continue;
             mr_value *val = &g->values[v];
@@ -102,11 +161,14 @@ static mr_status mr_session_infer(minirt_session *s) {
             if (st != MINIRT_OK) {
                 char msg[MR_ERRLEN];
                 memcpy(msg, ctx->err, sizeof(msg));
-                return mr_node_error(ctx, n, st, "output '%s': %s", val->name, msg);
+                st = mr_node_error(ctx, n, st, "output '%s': %s", val->name, msg);
             }
         }
+        if (st == MINIRT_OK && mr_node_foldable(g, n)) st = mr_session_fold(s, n, io);
     }
-    return MINIRT_OK;
+    for (int i = 0; i < n_hidden; i++)
+        g->values[g->inputs[i]].t.data = bound[i];
+    return st;
 }
 
 typedef struct mr_slot {
@@ -137,7 +199,7 @@ static mr_status mr_session_plan(minirt_session *s) {
         mr_value *val = &g->values[v];
         val->last_use = val->producer;
         if (val->is_output) val->last_use = g->n_nodes;
-        if (val->kind == MR_VALUE_ACTIVATION) n_act++;
+        if (val->kind == MR_VALUE_ACTIVATION && !val->folded) n_act++;
     }
     size_t ws = 0;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -155,7 +217,7 @@ static mr_status mr_session_plan(minirt_session *s) {
     int k = 0;
     for (int v = 0; v < g->n_values; v++) {
         mr_value *val = &g->values[v];
-        if (val->kind != MR_VALUE_ACTIVATION) continue;
+        if (val->kind != MR_VALUE_ACTIVATION || val->folded) continue;
         slots[k].value = v;
         slots[k].start = val->producer;
         slots[k].end = val->last_use;
@@ -238,7 +300,8 @@ static mr_status mr_session_wire(minirt_session *s) {
         total += g->nodes[i].n_in + g->nodes[i].n_out;
     s->io = mr_calloc(&s->ctx, (size_t)(total ? total : 1), sizeof(mr_tensor *));
     s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
-    if (!s->io || !s->io_start) return mr_nomem(&s->ctx);
+    s->fold_data = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(void *));
+    if (!s->io || !s->io_start || !s->fold_data) return mr_nomem(&s->ctx);
     int k = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *n = &g->nodes[i];
@@ -335,6 +398,8 @@ minirt_status minirt_open(const char *path, const minirt_options *options, minir
 void minirt_close(minirt_session *s) {
     if (!s) return;
     mr_ctx ctx = s->ctx;
+    if (s->fold_data) mr_session_unfold(s);
+    mr_free(&ctx, s->fold_data);
     mr_graph_free(&ctx, &s->g);
     mr_free(&ctx, s->io);
     mr_free(&ctx, s->io_start);
@@ -454,6 +519,7 @@ minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t 
     if (ctx->threads > 0) mr_blas_set_threads(ctx->threads);
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *nd = &g->nodes[i];
+        if (nd->folded) continue;
         mr_tensor **io = s->io + s->io_start[i];
         mr_status st = nd->op->run(ctx, nd, io, io + nd->n_in, s->ws);
         if (st != MINIRT_OK) return st;

@@ -277,3 +277,67 @@ mr_status mr_attr_ints(mr_ctx *ctx, const mr_node *node, const char *name, int64
     *n = (int)a->n;
     return MINIRT_OK;
 }
+
+mr_status mr_broadcast_dims(mr_ctx *ctx, const mr_node *node, int n, const mr_tensor *const *ts,
+                            int *ndim, int64_t *dims) {
+    int r = 0;
+    for (int i = 0; i < n; i++)
+        if (ts[i] && ts[i]->ndim > r) r = ts[i]->ndim;
+    for (int d = 0; d < r; d++)
+        dims[d] = 1;
+    for (int i = 0; i < n; i++) {
+        const mr_tensor *t = ts[i];
+        if (!t) continue;
+        for (int d = 0; d < t->ndim; d++) {
+            int64_t *o = &dims[r - t->ndim + d], v = t->dims[d];
+            if (v == *o || v == 1) continue;
+            if (*o == 1) {
+                *o = v;
+                continue;
+            }
+            char b1[160], b2[160];
+            return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                                 "input %d has shape %s, which does not broadcast with %s "
+                                 "(%lld vs %lld)",
+                                 i, mr_dims_str(b1, sizeof(b1), t->ndim, t->dims),
+                                 mr_dims_str(b2, sizeof(b2), r, dims), (long long)v, (long long)*o);
+        }
+    }
+    *ndim = r;
+    return MINIRT_OK;
+}
+
+mr_status mr_norm_axis(mr_ctx *ctx, const mr_node *node, const char *what, int64_t axis, int rank,
+                       int *out) {
+    if (axis < -(int64_t)rank || axis >= rank)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                             "%s %lld is out of range for rank %d (valid: %d to %d)", what,
+                             (long long)axis, rank, -rank, rank - 1);
+    *out = (int)(axis < 0 ? axis + rank : axis);
+    return MINIRT_OK;
+}
+
+mr_status mr_read_ints(mr_ctx *ctx, const mr_node *node, const char *what, const mr_tensor *t,
+                       int64_t *out, int max, int *n) {
+    char b[160];
+    if (t->dtype != MINIRT_INT64 && t->dtype != MINIRT_INT32)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "%s must be int64 or int32, not %s", what,
+                             mr_dtype_name(t->dtype));
+    if (t->ndim > 1)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE, "%s must be 1-D, not of shape %s", what,
+                             mr_dims_str(b, sizeof(b), t->ndim, t->dims));
+    int64_t count = mr_numel(t);
+    if (count > max)
+        return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "%s has %lld values, more than %d", what,
+                             (long long)count, max);
+    if (!t->data)
+        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
+                             "%s must be known before the run (a constant, or computed from "
+                             "constants and input shapes); data-dependent values are not supported",
+                             what);
+    for (int64_t i = 0; i < count; i++)
+        out[i] = t->dtype == MINIRT_INT64 ? ((const int64_t *)t->data)[i]
+                                          : ((const int32_t *)t->data)[i];
+    *n = (int)count;
+    return MINIRT_OK;
+}
