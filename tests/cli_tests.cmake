@@ -199,3 +199,16 @@ foreach(_case resnet18 resnet18_dynbatch resnet18_opset17)
   set_tests_properties(cli_case_large_${_case} PROPERTIES LABELS cli TIMEOUT 600
                        SKIP_REGULAR_EXPRESSION "SKIP: ")
 endforeach()
+
+# --check lists every problem of a model in one run (tests/data/make_check_models.py), and prints a
+# one-line summary for a model that is fine.
+add_test(NAME cli_check_lists_all_problems
+         COMMAND ${CMAKE_COMMAND} -DMODE=expect -DEXPECT_RC=1
+                 "-DSTDERR_RE=3 problems\n  node 'conv_bad_stride' \\(Conv\\): strides\\[0\\] is 0[^\n]*\n  unknown operator Frobnicate in domain 'com.example' \\(2 nodes: 'frob1', 'frob2'\\)\n  node 'unob' \\(Unobtainium\\): unknown operator Unobtainium\n$"
+                 -P ${_cli_script} -- $<TARGET_FILE:minirt_cli> --check
+                 ${CMAKE_CURRENT_SOURCE_DIR}/data/check_problems.onnx)
+add_test(NAME cli_check_summary
+         COMMAND ${CMAKE_COMMAND} -DMODE=expect -DEXPECT_RC=0
+                 "-DSTDOUT_RE=: ok: 13 nodes; ops: Conv x4 Relu x4 MaxPool x1 Add x1 GlobalAveragePool x1 Flatten x1 Gemm x1; 6202 parameters; inputs: input float32 \\[1,3,32,32\\]; outputs: output"
+                 -P ${_cli_script} -- $<TARGET_FILE:minirt_cli> --check ${_cli_models}/small_cnn/model.onnx)
+set_tests_properties(cli_check_lists_all_problems cli_check_summary PROPERTIES LABELS cli)

@@ -5,11 +5,14 @@
  *   CASE/model.onnx + CASE/test_data_set_K/input_N.pb, output_N.pb     (ONNX's suite)
  *   CASE/model.onnx + CASE/input_N.npy, output_N.npy                   (the project's models/)
  *
- * usage: conformance [--rtol R] [--atol A] [--optional] CASE_DIR...
+ * usage: conformance [--rtol R] [--atol A] [--optional] [--scope OPS_FILE] CASE_DIR...
  * An input file whose tensor has a name is bound by name, otherwise by position. Float outputs pass
  * when |got - want| <= atol + rtol * |want| everywhere; other types must match exactly.
  * --optional: a missing case directory is skipped (exit 77 when nothing ran) instead of failing.
- * Exit 0 when every case passes.
+ * --scope: OPS_FILE lists the op types in scope (one per line, # comments); a case whose model uses
+ *   another op, or a graph input/output type other than float32, int32, int64 or bool, is skipped
+ *   with that reason. Every other case must pass.
+ * Prints passed / failed / skipped counts; exit 0 when no case failed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -21,6 +24,7 @@
 
 #include "io.h"
 #include "mr.h"
+#include "onnx.pb-c.h"
 
 #define MAX_TENSORS 64
 
@@ -159,6 +163,74 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- scope: which cases must pass ---- */
+
+typedef struct scope {
+    int n;
+    char *ops[512];
+} scope;
+
+static bool scope_load(const char *path, scope *sc) {
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char line[256];
+    while (fgets(line, sizeof(line), f) && sc->n < 512) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '#' || *p == '\n' || *p == '\0') continue;
+        p[strcspn(p, " \t\r\n#")] = '\0';
+        sc->ops[sc->n++] = strdup(p);
+    }
+    fclose(f);
+    return true;
+}
+
+static bool scope_has(const scope *sc, const char *op) {
+    for (int i = 0; i < sc->n; i++)
+        if (strcmp(sc->ops[i], op) == 0) return true;
+    return false;
+}
+
+static bool type_in_scope(const Onnx__ValueInfoProto *vi) {
+    if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) return false;
+    int t = vi->type->tensor_type->elem_type;
+    return t == MINIRT_FLOAT32 || t == MINIRT_INT32 || t == MINIRT_INT64 || t == MINIRT_BOOL;
+}
+
+/* Why the case at model is out of scope (into reason), or false when it is in scope. */
+static bool out_of_scope(const char *model, const scope *sc, char *reason, size_t len) {
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, NULL);
+    void *data = NULL;
+    size_t size = 0;
+    if (mr_read_file(&ctx, model, 0, &data, &size) != MINIRT_OK) return false;
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
+    mr_free(&ctx, data);
+    if (!mp || !mp->graph) {
+        if (mp) onnx__model_proto__free_unpacked(mp, NULL);
+        return false;
+    }
+    bool out = false;
+    const Onnx__GraphProto *g = mp->graph;
+    for (size_t i = 0; i < g->n_node && !out; i++)
+        if (!scope_has(sc, g->node[i]->op_type)) {
+            snprintf(reason, len, "uses %s, outside minirt's operator set", g->node[i]->op_type);
+            out = true;
+        }
+    for (size_t i = 0; i < g->n_input + g->n_output && !out; i++) {
+        const Onnx__ValueInfoProto *vi = i < g->n_input ? g->input[i] : g->output[i - g->n_input];
+        if (!type_in_scope(vi)) {
+            int t = vi->type && vi->type->tensor_type ? vi->type->tensor_type->elem_type : 0;
+            snprintf(reason, len, "%s '%s' is %s, not a float32/int32/int64/bool tensor",
+                     i < g->n_input ? "input" : "output", vi->name,
+                     vi->type && vi->type->tensor_type ? mr_dtype_name(t) : "not a tensor");
+            out = true;
+        }
+    }
+    onnx__model_proto__free_unpacked(mp, NULL);
+    return out;
+}
+
 /* Returns 1 pass, 0 fail, -1 missing. */
 static int run_case(const char *dir, double rtol, double atol) {
     char model[4096];
@@ -208,7 +280,10 @@ static int run_case(const char *dir, double rtol, double atol) {
 int main(int argc, char **argv) {
     double rtol = 1e-3, atol = 1e-4;
     bool optional = false;
-    int pass = 0, fail = 0, missing = 0;
+    scope sc = {0, {0}};
+    bool scoped = false;
+    int pass = 0, fail = 0, missing = 0, skipped = 0;
+    char model[4096], reason[512];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rtol") == 0 && i + 1 < argc) {
             rtol = atof(argv[++i]);
@@ -216,7 +291,19 @@ int main(int argc, char **argv) {
             atol = atof(argv[++i]);
         } else if (strcmp(argv[i], "--optional") == 0) {
             optional = true;
+        } else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
+            if (!scope_load(argv[++i], &sc)) {
+                fprintf(stderr, "conformance: cannot read scope file %s\n", argv[i]);
+                return 2;
+            }
+            scoped = true;
         } else {
+            snprintf(model, sizeof(model), "%s/model.onnx", argv[i]);
+            if (scoped && file_exists(model) && out_of_scope(model, &sc, reason, sizeof(reason))) {
+                printf("SKIP %s: %s\n", argv[i], reason);
+                skipped++;
+                continue;
+            }
             int r = run_case(argv[i], rtol, atol);
             if (r < 0) {
                 printf("%s %s: no model.onnx\n", optional ? "SKIP" : "FAIL", argv[i]);
@@ -228,8 +315,11 @@ int main(int argc, char **argv) {
             }
         }
     }
-    printf("conformance: %d passed, %d failed, %d missing\n", pass, fail, missing);
+    for (int i = 0; i < sc.n; i++)
+        free(sc.ops[i]);
+    printf("conformance: %d passed, %d failed, %d skipped, %d missing\n", pass, fail, skipped,
+           missing);
     if (fail || (missing && !optional)) return 1;
-    if (pass == 0) return optional ? 77 : 1;
+    if (pass == 0) return optional || skipped ? 77 : 1;
     return 0;
 }

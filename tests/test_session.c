@@ -443,6 +443,46 @@ static void test_unknown_op(void **state) {
     expect_open_error(&b, MINIRT_ERR_UNSUPPORTED,
                       "node 'fancy1' (FancyOp): unknown operator FancyOp");
     mb_free(&b);
+    /* Several problems at once: two unsupported types (one used twice) and a bad attribute. */
+    static const int64_t zero_stride[2] = {0, 1};
+    float w[54], bias[3];
+    build_conv_model(&b, w, bias, RAW);
+    mb_attr_ints(&b, b.nodes[1], "strides", 2, zero_stride);
+    mb_node(&b, "FancyOp", "f1", "z", "f1o");
+    mb_node(&b, "Weird", "w1", "f1o", "w1o");
+    mb_node(&b, "FancyOp", "f2", "w1o", "f2o");
+    minirt_session *s = NULL;
+    assert_int_equal(mb_open(&b, &s), MINIRT_ERR_MODEL);
+    assert_non_null(strstr(minirt_errmsg(s), "(and 2 more problems)"));
+    assert_int_equal(minirt_problem_count(s), 3);
+    bool fancy = false, weird = false, stride = false;
+    for (size_t i = 0; i < minirt_problem_count(s); i++) {
+        const char *p = minirt_problem(s, i);
+        fancy |= strstr(p, "unknown operator FancyOp (2 nodes: 'f1', 'f2')") != NULL;
+        weird |= strstr(p, "node 'w1' (Weird): unknown operator Weird") != NULL;
+        stride |= strstr(p, "node 'conv' (Conv): strides[0] is 0") != NULL;
+    }
+    assert_true(fancy && weird && stride);
+    assert_null(minirt_problem(s, 3));
+    assert_null(minirt_summary(s));
+    minirt_close(s);
+    mb_free(&b);
+}
+
+static void test_summary(void **state) {
+    (void)state;
+    mb b;
+    float w[54], bias[3];
+    build_conv_model(&b, w, bias, RAW);
+    minirt_session *s = NULL;
+    assert_int_equal(mb_open(&b, &s), MINIRT_OK);
+    assert_int_equal(minirt_problem_count(s), 0);
+    const char *sum = minirt_summary(s);
+    assert_non_null(sum);
+    assert_string_equal(sum, "2 nodes; ops: Conv x1 Relu x1; 57 parameters; inputs: x float32 "
+                             "[?,2,5,5]; outputs: z");
+    minirt_close(s);
+    mb_free(&b);
 }
 
 static void test_missing_tensor(void **state) {
@@ -604,6 +644,7 @@ int main(void) {
         cmocka_unit_test(test_constant_and_initializer_inputs),
         cmocka_unit_test(test_truncated_and_garbage),
         cmocka_unit_test(test_unknown_op),
+        cmocka_unit_test(test_summary),
         cmocka_unit_test(test_missing_tensor),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_duplicate_output),

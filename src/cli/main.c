@@ -32,6 +32,7 @@ typedef struct cli_args {
     const char *outdir;
     int threads; /* 0 = one per online CPU */
     int bench;   /* timed runs; 0 = no benchmark */
+    bool check;  /* --check: validate and report, do not run */
 } cli_args;
 
 /* Print "minirt: error: <message>" as one line on stderr and return status. */
@@ -55,6 +56,7 @@ static void cli_help(int default_threads) {
         "\n"
         "SYNOPSIS\n"
         "    minirt MODEL [INPUT ...] [-o OUTDIR] [--threads N] [--bench N]\n"
+        "    minirt --check MODEL\n"
         "    minirt --help\n"
         "    minirt --version\n"
         "\n"
@@ -86,6 +88,11 @@ static void cli_help(int default_threads) {
         "        After one warm-up run, time N more runs (1 to %d) of the model, inference only\n"
         "        (not loading), and print one line:\n"
         "            bench: runs=N threads=T median_ms=X min_ms=Y\n"
+        "    --check\n"
+        "        Load and validate MODEL without running it. Lists every problem at once (each\n"
+        "        unsupported operator with its nodes and opset, each unusable attribute or type),\n"
+        "        one per line on standard error, and exits 1 if there is any; otherwise prints a\n"
+        "        one-line summary: nodes, operators, parameters, inputs with shapes, outputs.\n"
         "    -h, --help\n"
         "        Print this help and exit.\n"
         "    --version\n"
@@ -98,6 +105,7 @@ static void cli_help(int default_threads) {
         "EXAMPLES\n"
         "    minirt resnet18.onnx image.npy\n"
         "    minirt model.onnx input=x.npy -o out --threads 4 --bench 20\n"
+        "    minirt --check exported.onnx\n"
         "\n"
         "EXIT STATUS\n"
         "    0   success\n"
@@ -154,6 +162,8 @@ static int cli_parse(int argc, char **argv, cli_args *args, int default_threads)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             cli_help(default_threads);
             return 0;
+        } else if (strcmp(a, "--check") == 0) {
+            args->check = true;
         } else if (strcmp(a, "--version") == 0) {
             printf("minirt %s\n", minirt_version());
             return 0;
@@ -493,6 +503,31 @@ static int cli_run(const cli_args *args) {
     return status;
 }
 
+/* --check: open (which validates everything) and report every problem, or the summary. */
+static int cli_check(const cli_args *args) {
+    if (args->n_inputs || args->outdir || args->bench)
+        return cli_error(CLI_EXIT_USAGE, "--check takes only MODEL (no INPUT, -o or --bench)");
+    minirt_options o;
+    minirt_options_init(&o);
+    o.threads = args->threads;
+    minirt_session *s = NULL;
+    int status = 0;
+    if (minirt_open(args->model, &o, &s) == MINIRT_OK) {
+        const char *summary = minirt_summary(s);
+        printf("%s: ok: %s\n", args->model, summary ? summary : "(no summary: out of memory)");
+    } else if (minirt_problem_count(s) == 0) {
+        status = cli_error(CLI_EXIT_RUNTIME, "%s", minirt_errmsg(s));
+    } else {
+        size_t n = minirt_problem_count(s);
+        fprintf(stderr, "minirt: error: %s: %zu problem%s\n", args->model, n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "  %s\n", minirt_problem(s, i));
+        status = CLI_EXIT_RUNTIME;
+    }
+    minirt_close(s);
+    return status;
+}
+
 int main(int argc, char **argv) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int default_threads = cpus < 1 ? 1 : cpus > CLI_MAX_THREADS ? CLI_MAX_THREADS : (int)cpus;
@@ -503,7 +538,7 @@ int main(int argc, char **argv) {
     int status = cli_parse(argc, argv, &args, default_threads);
     if (status < 0) {
         if (args.threads == 0) args.threads = default_threads;
-        status = cli_run(&args);
+        status = args.check ? cli_check(&args) : cli_run(&args);
     }
     free(args.inputs);
     fflush(stdout);

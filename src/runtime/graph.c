@@ -3,6 +3,7 @@
  * not; a cycle is reported with a node on it), kernel resolution by (domain, op type, opset),
  * input/output counts, and each op's prepare step.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "mr.h"
@@ -82,42 +83,97 @@ done:
     return st;
 }
 
+/* Check one resolved node's input/output counts and run its prepare step. */
+static mr_status mr_node_prepare(mr_ctx *ctx, mr_node *n) {
+    /* Trailing absent optional inputs/outputs do not count. */
+    int n_in = n->n_in, n_out = n->n_out;
+    while (n_in > 0 && n->in[n_in - 1] < 0)
+        n_in--;
+    while (n_out > 0 && n->out[n_out - 1] < 0)
+        n_out--;
+    if (n_in < n->op->min_inputs || n_in > n->op->max_inputs)
+        return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "has %d inputs; %s takes %d to %d", n_in,
+                             n->op_type, n->op->min_inputs, n->op->max_inputs);
+    for (int j = 0; j < n->op->min_inputs; j++)
+        if (n->in[j] < 0)
+            return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "required input %d is missing", j);
+    if (n_out < n->op->min_outputs || n_out > n->op->max_outputs)
+        return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "has %d outputs; %s produces %d to %d",
+                             n_out, n->op_type, n->op->min_outputs, n->op->max_outputs);
+    return n->op->prepare ? n->op->prepare(ctx, n) : MINIRT_OK;
+}
+
+/* One problem line for every node of unsupported type (domain, op_type) at opset, listing up to
+ * eight node names; nodes already reported are marked in done[]. */
+static mr_status mr_report_unsupported(mr_ctx *ctx, mr_graph *g, int first, bool *done) {
+    const mr_node *n0 = &g->nodes[first];
+    bool known;
+    mr_registry_find(n0->domain, n0->op_type, n0->opset, &known);
+    char names[320];
+    size_t used = 0;
+    int count = 0;
+    names[0] = '\0';
+    for (int i = first; i < g->n_nodes; i++) {
+        const mr_node *n = &g->nodes[i];
+        if (done[i] || n->op || strcmp(n->op_type, n0->op_type) != 0 ||
+            strcmp(n->domain, n0->domain) != 0)
+            continue;
+        done[i] = true;
+        if (count++ < 8 && used < sizeof(names)) {
+            int w = n->name[0] ? snprintf(names + used, sizeof(names) - used, "%s'%.60s'",
+                                          count > 1 ? ", " : "", n->name)
+                               : snprintf(names + used, sizeof(names) - used, "%s#%d",
+                                          count > 1 ? ", " : "", n->index);
+            if (w > 0) used += (size_t)w;
+        }
+    }
+    char what[200];
+    if (known)
+        snprintf(what, sizeof(what), "operator %s is not supported at opset %d", n0->op_type,
+                 n0->opset);
+    else if (n0->domain[0] && strcmp(n0->domain, "ai.onnx") != 0)
+        snprintf(what, sizeof(what), "unknown operator %s in domain '%s'", n0->op_type, n0->domain);
+    else
+        snprintf(what, sizeof(what), "unknown operator %s", n0->op_type);
+    if (count == 1) {
+        mr_node_error(ctx, n0, MINIRT_ERR_UNSUPPORTED, "%s", what);
+        return mr_problem(ctx, MINIRT_ERR_UNSUPPORTED, "%s", ctx->err);
+    }
+    char more[32] = "";
+    if (count > 8) snprintf(more, sizeof(more), " and %d more", count - 8);
+    return mr_problem(ctx, MINIRT_ERR_UNSUPPORTED, "%s (%d nodes: %s%s)", what, count, names, more);
+}
+
+/*
+ * Resolve every node's kernel and prepare it. Problems do not stop the walk: every unsupported
+ * operator (grouped by type, with its nodes) and every bad attribute is recorded with mr_problem,
+ * so one open reports everything that will not run.
+ */
 static mr_status mr_graph_resolve(mr_ctx *ctx, mr_graph *g) {
+    mr_status first = MINIRT_OK;
+    bool *done = mr_calloc(ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    if (!done) return mr_nomem(ctx);
     for (int i = 0; i < g->n_nodes; i++) {
         mr_node *n = &g->nodes[i];
         bool known;
         n->op = mr_registry_find(n->domain, n->op_type, n->opset, &known);
-        if (!n->op) {
-            if (known)
-                return mr_node_error(ctx, n, MINIRT_ERR_UNSUPPORTED,
-                                     "operator %s is not supported at opset %d", n->op_type,
-                                     n->opset);
-            if (n->domain[0])
-                return mr_node_error(ctx, n, MINIRT_ERR_UNSUPPORTED,
-                                     "unknown operator %s in domain '%s'", n->op_type, n->domain);
-            return mr_node_error(ctx, n, MINIRT_ERR_UNSUPPORTED, "unknown operator %s", n->op_type);
-        }
-        /* Trailing absent optional inputs/outputs do not count. */
-        int n_in = n->n_in, n_out = n->n_out;
-        while (n_in > 0 && n->in[n_in - 1] < 0)
-            n_in--;
-        while (n_out > 0 && n->out[n_out - 1] < 0)
-            n_out--;
-        if (n_in < n->op->min_inputs || n->n_in > n->op->max_inputs)
-            return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "has %d inputs; %s takes %d to %d",
-                                 n->n_in, n->op_type, n->op->min_inputs, n->op->max_inputs);
-        for (int j = 0; j < n->op->min_inputs; j++)
-            if (n->in[j] < 0)
-                return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "required input %d is missing", j);
-        if (n_out < n->op->min_outputs || n->n_out > n->op->max_outputs)
-            return mr_node_error(ctx, n, MINIRT_ERR_MODEL, "has %d outputs; %s produces %d to %d",
-                                 n->n_out, n->op_type, n->op->min_outputs, n->op->max_outputs);
-        if (n->op->prepare) {
-            mr_status st = n->op->prepare(ctx, n);
-            if (st != MINIRT_OK) return st;
-        }
     }
-    return MINIRT_OK;
+    for (int i = 0; i < g->n_nodes && first != MINIRT_ERR_NOMEM; i++) {
+        mr_node *n = &g->nodes[i];
+        mr_status st;
+        if (!n->op) {
+            if (done[i]) continue;
+            st = mr_report_unsupported(ctx, g, i, done);
+        } else {
+            st = mr_node_prepare(ctx, n);
+            if (st != MINIRT_OK) st = mr_problem(ctx, st, "%s", ctx->err);
+        }
+        if (first == MINIRT_OK) first = st;
+        if (st == MINIRT_ERR_NOMEM) first = st;
+    }
+    mr_free(ctx, done);
+    if (first != MINIRT_OK && first != MINIRT_ERR_NOMEM) mr_problems_summarise(ctx);
+    return first;
 }
 
 mr_status mr_graph_validate(mr_ctx *ctx, mr_graph *g) {

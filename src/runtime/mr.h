@@ -22,6 +22,8 @@ typedef minirt_status mr_status;
 
 /* ---- context: allocator, error message, limits (one per session; no globals) ---- */
 
+#define MR_MAX_PROBLEMS 64
+
 typedef struct mr_ctx {
     minirt_alloc_fn alloc;
     void *alloc_user;
@@ -29,6 +31,8 @@ typedef struct mr_ctx {
     int64_t max_total_bytes;
     int threads;
     char err[MR_ERRLEN];
+    int n_problems; /* problems found by open beyond the first (see mr_problem) */
+    char *problems[MR_MAX_PROBLEMS];
 } mr_ctx;
 
 /* Fill ctx from options (NULL = defaults). */
@@ -50,6 +54,15 @@ mr_status mr_error(mr_ctx *ctx, mr_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The standard out-of-memory failure. */
 mr_status mr_nomem(mr_ctx *ctx);
+/* Record one problem (printf-style) in ctx's list and return status; open keeps going after
+ * problems that do not stop validation so that all of them are reported at once. The list keeps
+ * MR_MAX_PROBLEMS entries and counts the rest. */
+mr_status mr_problem(mr_ctx *ctx, mr_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set ctx->err to the first problem, with "(and N more problems)" when there are more. */
+void mr_problems_summarise(mr_ctx *ctx);
+/* Free the problem list. */
+void mr_problems_clear(mr_ctx *ctx);
 
 /* Checked arithmetic on sizes: return false on overflow (or negative operands). */
 bool mr_mul_i64(int64_t a, int64_t b, int64_t *out);

@@ -12,6 +12,7 @@
  * node that needs the most, is shared by all nodes.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct minirt_session {
     char *ws;
     size_t ws_size;
     void **fold_data; /* per value: storage of a value folded at plan time, else NULL */
+    char *summary;    /* minirt_summary's text, made on first request */
 };
 
 /* Runtime inputs whose data pointers are hidden from infer (models have a handful). */
@@ -405,7 +407,75 @@ void minirt_close(minirt_session *s) {
     mr_free(&ctx, s->io_start);
     mr_free(&ctx, s->arena);
     mr_free(&ctx, s->ws);
+    mr_free(&ctx, s->summary);
+    mr_problems_clear(&ctx);
     mr_free(&ctx, s);
+}
+
+size_t minirt_problem_count(const minirt_session *s) {
+    return s ? (size_t)s->ctx.n_problems : 0;
+}
+
+const char *minirt_problem(const minirt_session *s, size_t i) {
+    if (!s || i >= (size_t)s->ctx.n_problems) return NULL;
+    if (i >= MR_MAX_PROBLEMS) return "(further problems not kept)";
+    return s->ctx.problems[i];
+}
+
+/* Append printf-style text to buf (capacity cap, used *len); truncates silently. */
+static void mr_append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void mr_append(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    if (*len >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (w > 0) *len = *len + (size_t)w < cap ? *len + (size_t)w : cap - 1;
+}
+
+const char *minirt_summary(minirt_session *s) {
+    if (!s || !s->loaded) return NULL;
+    if (s->summary) return s->summary;
+    const mr_graph *g = &s->g;
+    const size_t cap = 4096;
+    char *buf = mr_alloc(&s->ctx, cap);
+    if (!buf) return NULL;
+    size_t len = 0;
+    buf[0] = '\0';
+    int64_t params = 0;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].kind == MR_VALUE_CONST) params += mr_numel(&g->values[v].t);
+    mr_append(buf, cap, &len, "%d nodes; ops:", g->n_nodes);
+    /* op types in order of first appearance, with counts */
+    for (int i = 0; i < g->n_nodes; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
+        if (seen) continue;
+        int count = 0;
+        for (int j = i; j < g->n_nodes; j++)
+            count += strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
+        mr_append(buf, cap, &len, " %s x%d", g->nodes[i].op_type, count);
+    }
+    mr_append(buf, cap, &len, "; %lld parameters; inputs:", (long long)params);
+    for (int i = 0; i < g->n_inputs; i++) {
+        const mr_value *v = &g->values[g->inputs[i]];
+        mr_append(buf, cap, &len, "%s %s %s [", i ? "," : "", v->name,
+                  mr_dtype_name(v->decl_dtype));
+        for (int d = 0; d < v->decl_ndim; d++) {
+            if (v->decl_dims[d] < 0)
+                mr_append(buf, cap, &len, "%s?", d ? "," : "");
+            else
+                mr_append(buf, cap, &len, "%s%lld", d ? "," : "", (long long)v->decl_dims[d]);
+        }
+        mr_append(buf, cap, &len, "]");
+    }
+    mr_append(buf, cap, &len, "; outputs:");
+    for (int i = 0; i < g->n_outputs; i++)
+        mr_append(buf, cap, &len, "%s %s", i ? "," : "", g->values[g->outputs[i]].name);
+    s->summary = buf;
+    return buf;
 }
 
 /* ---- inputs, outputs, run ---- */

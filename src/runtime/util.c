@@ -122,6 +122,46 @@ mr_status mr_node_error(mr_ctx *ctx, const mr_node *node, mr_status status, cons
     return status;
 }
 
+mr_status mr_problem(mr_ctx *ctx, mr_status status, const char *fmt, ...) {
+    char msg[MR_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx->n_problems < MR_MAX_PROBLEMS) {
+        char *copy = mr_strdup(ctx, msg);
+        if (!copy) return mr_nomem(ctx);
+        ctx->problems[ctx->n_problems] = copy;
+    }
+    ctx->n_problems++;
+    memcpy(ctx->err, msg, sizeof(msg));
+    return status;
+}
+
+void mr_problems_summarise(mr_ctx *ctx) {
+    if (ctx->n_problems == 0) return;
+    if (ctx->n_problems == 1) {
+        snprintf(ctx->err, sizeof(ctx->err), "%s", ctx->problems[0]);
+        return;
+    }
+    char tail[64];
+    snprintf(tail, sizeof(tail), " (and %d more problem%s)", ctx->n_problems - 1,
+             ctx->n_problems == 2 ? "" : "s");
+    size_t tl = strlen(tail), pl = strlen(ctx->problems[0]);
+    if (pl > sizeof(ctx->err) - 1 - tl) pl = sizeof(ctx->err) - 1 - tl;
+    memcpy(ctx->err, ctx->problems[0], pl);
+    memcpy(ctx->err + pl, tail, tl + 1);
+}
+
+void mr_problems_clear(mr_ctx *ctx) {
+    int n = ctx->n_problems < MR_MAX_PROBLEMS ? ctx->n_problems : MR_MAX_PROBLEMS;
+    for (int i = 0; i < n; i++) {
+        mr_free(ctx, ctx->problems[i]);
+        ctx->problems[i] = NULL;
+    }
+    ctx->n_problems = 0;
+}
+
 bool mr_mul_i64(int64_t a, int64_t b, int64_t *out) {
     if (a < 0 || b < 0) return false;
     if (a != 0 && b > INT64_MAX / a) return false;

@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Render bench/run.sh's raw results as a markdown report on stdout.
+
+    /usr/bin/python3 bench/report.py WORKDIR
+
+WORKDIR (bench/out/work) holds what run.sh wrote:
+    results.tsv         one row per model, thread count and engine (see run.sh's record())
+    <model>.flops.json  flops.py --json for the model
+    meta.tsv            key<TAB>value: date, machine, versions, runs, peak GFLOP/s per core
+The columns are explained in bench/README.md.
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+ENGINES = [("minirt", "minirt"), ("ort", "onnxruntime"), ("torch", "PyTorch")]
+MIB = 2**20
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt(x, digits=1):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py WORKDIR")
+    work = sys.argv[1]
+    with open(os.path.join(work, "meta.tsv")) as f:
+        meta = dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
+    with open(os.path.join(work, "results.tsv")) as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+    models, threads = [], []
+    res = {}
+    for r in rows:
+        if r["model"] not in models:
+            models.append(r["model"])
+        if r["threads"] not in threads:
+            threads.append(r["threads"])
+        res[(r["model"], r["threads"], r["engine"])] = r
+    flops = {}
+    for m in models:
+        with open(os.path.join(work, f"{m}.flops.json")) as f:
+            flops[m] = json.load(f)
+    peak = float(meta.get("peak_gflops_per_core", "116"))
+
+    def cell(m, t, e):
+        r = res.get((m, t, e))
+        if r is None:
+            return None, "—"
+        if r["status"] != "ok":
+            return None, r["status"].split("(")[0]
+        v = fnum(r["median_ms"])
+        return v, fmt(v, 2)
+
+    out = []
+    w = out.append
+    w(f"# minirt benchmark, {meta.get('date', '?')}")
+    w("")
+    w(f"- Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, "
+      f"AVX-512 {meta.get('avx512', '?')}")
+    w(f"- minirt: {meta.get('minirt', '?')}; BLAS: {meta.get('blas', '?')} "
+      f"({meta.get('openblas_env', '')})")
+    w(f"- onnxruntime: {meta.get('onnxruntime', '?')}, CPU provider, intra-op threads = T, "
+      f"inter-op 1, graph optimization 'all', sequential")
+    w(f"- PyTorch: {meta.get('torch', '?')}, eager, `torch.no_grad()`, "
+      f"`set_num_threads(T)`")
+    w(f"- Protocol: per engine one process, 1 warm-up run then {meta.get('runs', '?')} timed "
+      f"runs of a 1x3x224x224 float32 input; engines interleaved per model and thread count. "
+      f"Peak = {peak:g} GFLOP/s per core x T.")
+    w("")
+    w("## Inference time (median ms; ratio > 1 means minirt is slower)")
+    w("")
+    w("| model | GFLOP | T | minirt | onnxruntime | PyTorch | minirt/ORT | minirt/PyTorch "
+      "| minirt GFLOP/s | % of peak |")
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    ratios = {t: [] for t in threads}
+    for m in models:
+        g = flops[m]["gflop"]
+        for t in threads:
+            vm, sm = cell(m, t, "minirt")
+            vo, so = cell(m, t, "ort")
+            vt, st = cell(m, t, "torch")
+            r_o = vm / vo if vm and vo else None
+            r_t = vm / vt if vm and vt else None
+            if r_o:
+                ratios[t].append(r_o)
+            gfs = g / (vm / 1e3) if vm else None
+            pct = 100 * gfs / (peak * int(t)) if gfs else None
+            w(f"| {m} | {g:.2f} | {t} | {sm} | {so} | {st} | {fmt(r_o, 2)} | {fmt(r_t, 2)} "
+              f"| {fmt(gfs)} | {fmt(pct)} |")
+    for t in threads:
+        if ratios[t]:
+            gm = math.exp(sum(map(math.log, ratios[t])) / len(ratios[t]))
+            w(f"\nGeometric mean of minirt/ORT at T={t} over the {len(ratios[t])} model(s) "
+              f"minirt runs: {gm:.2f}.")
+    w("")
+    w("## Memory and start-up")
+    w("")
+    w("Peak RSS is the whole process's maximum resident set (MiB, `/usr/bin/time -v`), during "
+      "load and the timed runs. Open + first run (ms): minirt = wall time of a separate plain "
+      "`minirt MODEL INPUT -o DIR` process (exec, load, one run, write, exit); onnxruntime = "
+      "session create + first run, in-process; PyTorch = torchvision constructor (random init) "
+      "+ first run, in-process (no `import torch`, no file read).")
+    base = meta.get("base_rss_kib", "").split()
+    if len(base) == 3:
+        b = [fmt(fnum(x) / 1024) if fnum(x) else "?" for x in base]
+        w("")
+        w(f"Baseline peak RSS with no model loaded: minirt `--version` {b[0]} MiB, "
+          f"node + `require('onnxruntime-node')` {b[1]} MiB, "
+          f"python + `import numpy, torch, torchvision` {b[2]} MiB.")
+    w("")
+    w("| model | weights MiB | T | RSS minirt | RSS ORT | RSS PyTorch | minirt RSS / weights "
+      "| open+1st minirt | open+1st ORT | open+1st PyTorch |")
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for m in models:
+        wmib = flops[m]["weights_bytes"] / MIB
+        for t in threads:
+            rss, opn = [], []
+            for e, _ in ENGINES:
+                r = res.get((m, t, e))
+                ok = r is not None and r["status"] == "ok"
+                kib = fnum(r["rss_kib"]) if ok else None
+                rss.append(kib / 1024 if kib else None)
+                opn.append(fnum(r["open_ms"]) if ok else None)
+            per_w = rss[0] / wmib if rss[0] else None
+            w(f"| {m} | {wmib:.1f} | {t} | {fmt(rss[0])} | {fmt(rss[1])} | {fmt(rss[2])} "
+              f"| {fmt(per_w, 2)} | {fmt(opn[0])} | {fmt(opn[1])} | {fmt(opn[2])} |")
+    w("")
+    w("## Agreement with PyTorch's output")
+    w("")
+    w("Relative error: max |output - reference| / max |reference| over the 1000 logits, worst "
+      "over the thread counts. The reference is PyTorch eager's output saved by make_models.py "
+      "(max |reference| is shown: with random weights some nets' logits are tiny).")
+    w("")
+    w("| model | max abs reference | minirt | onnxruntime | PyTorch |")
+    w("|---|--:|--:|--:|--:|")
+    for m in models:
+        ref = os.path.join(meta.get("models_dir", os.path.join(work, "..", "models")), m,
+                           "output_0.npy")
+        scale = float(np.max(np.abs(np.load(ref)))) if os.path.exists(ref) else None
+        cells = []
+        for e, _ in ENGINES:
+            vals, text = [], None
+            for t in threads:
+                r = res.get((m, t, e))
+                if r is None or r["status"] != "ok":
+                    text = text or (r["status"].split("(")[0] if r else "—")
+                    continue
+                v = fnum(r["max_abs_diff"])
+                if v is None:
+                    text = r["max_abs_diff"] or "—"
+                else:
+                    vals.append(v / scale if scale else v)
+            cells.append(f"{max(vals):.1e}" if vals and text is None else (text or "—"))
+        w(f"| {m} | {'?' if scale is None else f'{scale:.2e}'} | " + " | ".join(cells) + " |")
+    notes = []
+    for m in models:
+        for e, name in ENGINES:
+            r = next((res[(m, t, e)] for t in threads if (m, t, e) in res
+                      and res[(m, t, e)]["status"] != "ok"), None)
+            if r:
+                notes.append(f"- {m}, {name}: {r['status']}: `{r['note']}`")
+    if notes:
+        w("")
+        w("## Not run")
+        w("")
+        out.extend(notes)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
