@@ -75,16 +75,19 @@ static int mr_names_get(mr_names *m, const mr_graph *g, const char *name, int in
 
 /* ---- tensors ---- */
 
-/* Copy n elements of size es from little-endian bytes into dst. */
+/* Copy n elements of size es from little-endian bytes into dst in host order (src may equal dst). */
 static void mr_copy_le(void *dst, const void *src, size_t n, size_t es) {
+    if (dst != src) memcpy(dst, src, n * es);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    const unsigned char *s = src;
     unsigned char *d = dst;
-    for (size_t i = 0; i < n; i++)
-        for (size_t b = 0; b < es; b++)
-            d[i * es + b] = s[i * es + es - 1 - b];
+    for (size_t i = 0; i < n; i++, d += es)
+        for (size_t b = 0; b < es / 2; b++) {
+            unsigned char c = d[b];
+            d[b] = d[es - 1 - b];
+            d[es - 1 - b] = c;
+        }
 #else
-    memcpy(dst, src, n * es);
+    (void)es;
 #endif
 }
 
@@ -100,10 +103,6 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
     if (tp->n_dims > MR_MAX_DIMS)
         return mr_error(ctx, MINIRT_ERR_LIMIT, "tensor '%s': rank %zu exceeds the maximum of %d",
                         what, tp->n_dims, MR_MAX_DIMS);
-    if (tp->n_external_data ||
-        (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
-        return mr_error(ctx, MINIRT_ERR_UNSUPPORTED,
-                        "tensor '%s': external data is not supported yet", what);
     if (tp->segment)
         return mr_error(ctx, MINIRT_ERR_UNSUPPORTED,
                         "tensor '%s': segmented tensors are not supported", what);
@@ -120,6 +119,24 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
         char msg[MR_ERRLEN];
         memcpy(msg, ctx->err, sizeof(msg));
         return mr_error(ctx, st, "tensor '%s': %s", what, msg);
+    }
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        const char *location = NULL, *offset = NULL, *length = NULL;
+        for (size_t i = 0; i < tp->n_external_data; i++) {
+            const char *k = tp->external_data[i]->key ? tp->external_data[i]->key : "";
+            const char *v = tp->external_data[i]->value ? tp->external_data[i]->value : "";
+            if (strcmp(k, "location") == 0)
+                location = v;
+            else if (strcmp(k, "offset") == 0)
+                offset = v;
+            else if (strcmp(k, "length") == 0)
+                length = v;
+        }
+        st = mr_external_read(ctx, what, location, offset, length, bytes, &t->data);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        if (st == MINIRT_OK) mr_copy_le(t->data, t->data, (size_t)numel, mr_dtype_size(dtype));
+#endif
+        return st;
     }
     size_t n = (size_t)numel, es = mr_dtype_size(dtype);
     size_t have;

@@ -30,6 +30,7 @@ typedef struct mr_ctx {
     int64_t max_tensor_bytes;
     int64_t max_total_bytes;
     int threads;
+    const char *model_dir; /* during minirt_open only: the model file's directory (external data) */
     char err[MR_ERRLEN];
     int n_problems; /* problems found by open beyond the first (see mr_problem) */
     char *problems[MR_MAX_PROBLEMS];
@@ -265,6 +266,10 @@ mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g)
 /* Parse a serialized TensorProto (an ONNX test-data .pb) into t with data from mr_alloc; *name gets
  * its name (mr_alloc'd, may be NULL). */
 mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tensor *t, char **name);
+/* Read `bytes` bytes of external tensor data (see external.c) for tensor `what` from location
+ * (relative to ctx->model_dir) at offset/length (decimal strings or NULL) into mr_alloc'd *data. */
+mr_status mr_external_read(mr_ctx *ctx, const char *what, const char *location, const char *offset,
+                           const char *length, int64_t bytes, void **data);
 /* Free everything g owns. */
 void mr_graph_free(mr_ctx *ctx, mr_graph *g);
 

@@ -387,7 +387,18 @@ minirt_status minirt_open(const char *path, const minirt_options *options, minir
         mr_free(ctx, buf);
         return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': short read", path);
     }
+    /* External data is found relative to the model's directory. */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? mr_strndup(ctx, path, slash == path ? 1 : (size_t)(slash - path))
+                      : mr_strdup(ctx, ".");
+    if (!dir) {
+        mr_free(ctx, buf);
+        return mr_nomem(ctx);
+    }
+    ctx->model_dir = dir;
     st = mr_session_load(s, buf, (size_t)len);
+    ctx->model_dir = NULL;
+    mr_free(ctx, dir);
     mr_free(ctx, buf);
     if (st != MINIRT_OK && strncmp(ctx->err, path, strlen(path)) != 0) {
         char msg[MR_ERRLEN];
