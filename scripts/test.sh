@@ -11,12 +11,14 @@ if [ ! -f models/large/resnet18_opset17/output_0.npy ]; then
   echo "test: exporting ResNet-18 references with PyTorch (models/large/)"
   /usr/bin/python3 models/make_models.py --large-only
 fi
+echo "test: exporting the architecture zoo with PyTorch (models/large/zoo/; present cases are kept)"
+/usr/bin/python3 models/make_zoo.py
 
 echo "test: release build"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 echo "test: ASan + UBSan build"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMINIRT_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINIRT_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)"

@@ -5,10 +5,11 @@
  *   CASE/model.onnx + CASE/test_data_set_K/input_N.pb, output_N.pb     (ONNX's suite)
  *   CASE/model.onnx + CASE/input_N.npy, output_N.npy                   (the project's models/)
  *
- * usage: conformance [--rtol R] [--atol A] [--optional] [--scope OPS_FILE] CASE_DIR...
+ * usage: conformance [--rtol R] [--atol A] [--optional] [--scope OPS_FILE] [--each DIR] CASE_DIR...
  * An input file whose tensor has a name is bound by name, otherwise by position. Float outputs pass
  * when |got - want| <= atol + rtol * |want| everywhere; other types must match exactly.
  * --optional: a missing case directory is skipped (exit 77 when nothing ran) instead of failing.
+ * --each DIR: every subdirectory of DIR (sorted) is a case; DIR may be missing with --optional.
  * --scope: OPS_FILE lists the op types in scope (one per line, # comments); a case whose model uses
  *   another op, or a graph input/output type other than float32, int32, int64 or bool, is skipped
  *   with that reason. Every other case must pass.
@@ -176,7 +177,8 @@ static bool scope_load(const char *path, scope *sc) {
     char line[256];
     while (fgets(line, sizeof(line), f) && sc->n < 512) {
         char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (*p == '#' || *p == '\n' || *p == '\0') continue;
         p[strcspn(p, " \t\r\n#")] = '\0';
         sc->ops[sc->n++] = strdup(p);
@@ -229,6 +231,33 @@ static bool out_of_scope(const char *model, const scope *sc, char *reason, size_
     }
     onnx__model_proto__free_unpacked(mp, NULL);
     return out;
+}
+
+typedef struct case_list {
+    int n;
+    char **dirs;
+} case_list;
+
+/* Append the subdirectories of dir (sorted) to list; -1 if dir cannot be read. */
+static int list_subdirs(const char *dir, case_list *list) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    int first = list->n;
+    char path[4096];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        char **grown = realloc(list->dirs, (size_t)(list->n + 1) * sizeof(char *));
+        if (!grown) break;
+        list->dirs = grown;
+        list->dirs[list->n++] = strdup(path);
+    }
+    closedir(d);
+    qsort(list->dirs + first, (size_t)(list->n - first), sizeof(char *), cmp_str);
+    return list->n - first;
 }
 
 /* Returns 1 pass, 0 fail, -1 missing. */
@@ -284,6 +313,7 @@ int main(int argc, char **argv) {
     bool scoped = false;
     int pass = 0, fail = 0, missing = 0, skipped = 0;
     char model[4096], reason[512];
+    case_list each = {0, NULL};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rtol") == 0 && i + 1 < argc) {
             rtol = atof(argv[++i]);
@@ -297,6 +327,12 @@ int main(int argc, char **argv) {
                 return 2;
             }
             scoped = true;
+        } else if (strcmp(argv[i], "--each") == 0 && i + 1 < argc) {
+            int n = list_subdirs(argv[++i], &each);
+            if (n < 0 && !optional) {
+                printf("FAIL %s: cannot list the directory\n", argv[i]);
+                fail++;
+            }
         } else {
             snprintf(model, sizeof(model), "%s/model.onnx", argv[i]);
             if (scoped && file_exists(model) && out_of_scope(model, &sc, reason, sizeof(reason))) {
@@ -315,6 +351,23 @@ int main(int argc, char **argv) {
             }
         }
     }
+    for (int i = 0; i < each.n; i++) {
+        snprintf(model, sizeof(model), "%s/model.onnx", each.dirs[i]);
+        if (scoped && file_exists(model) && out_of_scope(model, &sc, reason, sizeof(reason))) {
+            printf("SKIP %s: %s\n", each.dirs[i], reason);
+            skipped++;
+        } else {
+            int r = run_case(each.dirs[i], rtol, atol);
+            if (r < 0)
+                missing++;
+            else if (r)
+                pass++;
+            else
+                fail++;
+        }
+        free(each.dirs[i]);
+    }
+    free(each.dirs);
     for (int i = 0; i < sc.n; i++)
         free(sc.ops[i]);
     printf("conformance: %d passed, %d failed, %d skipped, %d missing\n", pass, fail, skipped,
