@@ -7,8 +7,9 @@
  */
 #include <string.h>
 
-#include "onnx.pb-c.h"
+#include "inline.h"
 #include "mr.h"
+#include "onnx.pb-c.h"
 
 /* protobuf-c allocates through the session's hook as well; a failed allocation is remembered so
  * that an unpack that fails for want of memory reports NOMEM, not a malformed file. */
@@ -75,7 +76,8 @@ static int mr_names_get(mr_names *m, const mr_graph *g, const char *name, int in
 
 /* ---- tensors ---- */
 
-/* Copy n elements of size es from little-endian bytes into dst in host order (src may equal dst). */
+/* Copy n elements of size es from little-endian bytes into dst in host order (src may equal dst).
+ */
 static void mr_copy_le(void *dst, const void *src, size_t n, size_t es) {
     if (dst != src) memcpy(dst, src, n * es);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -391,7 +393,8 @@ static bool mr_is_default_domain(const char *d) {
     return !d || d[0] == '\0' || strcmp(d, "ai.onnx") == 0;
 }
 
-static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph *g) {
+static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr_flat *flat,
+                               mr_graph *g) {
     const Onnx__GraphProto *gp = mp->graph;
     mr_status st;
 
@@ -415,12 +418,12 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph
 
     /* Upper bound on values: initializers + inputs + every node output. */
     int64_t cap = (int64_t)gp->n_initializer + (int64_t)gp->n_input;
-    for (size_t i = 0; i < gp->n_node; i++)
-        cap += (int64_t)gp->node[i]->n_output;
-    if (cap > 0x3fffffff || gp->n_node > 0x3fffffff)
+    for (size_t i = 0; i < flat->n; i++)
+        cap += (int64_t)flat->node[i]->n_output;
+    if (cap > 0x3fffffff || flat->n > 0x3fffffff)
         return mr_error(ctx, MINIRT_ERR_LIMIT, "graph has too many values (%lld)", (long long)cap);
     g->values = mr_calloc(ctx, (size_t)(cap ? cap : 1), sizeof(mr_value));
-    g->nodes = mr_calloc(ctx, gp->n_node ? gp->n_node : 1, sizeof(mr_node));
+    g->nodes = mr_calloc(ctx, flat->n ? flat->n : 1, sizeof(mr_node));
     g->inputs = mr_calloc(ctx, gp->n_input ? gp->n_input : 1, sizeof(int));
     g->outputs = mr_calloc(ctx, gp->n_output ? gp->n_output : 1, sizeof(int));
     if (!g->values || !g->nodes || !g->inputs || !g->outputs) return mr_nomem(ctx);
@@ -471,8 +474,8 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph
     }
 
     /* nodes: Constant nodes become constants; every output name is defined exactly once */
-    for (size_t i = 0; i < gp->n_node && st == MINIRT_OK; i++) {
-        const Onnx__NodeProto *np = gp->node[i];
+    for (size_t i = 0; i < flat->n && st == MINIRT_OK; i++) {
+        const Onnx__NodeProto *np = flat->node[i];
         const char *op_type = np->op_type ? np->op_type : "";
         const char *domain = np->domain ? np->domain : "";
         const char *label = np->name && np->name[0] ? np->name : "";
@@ -514,7 +517,8 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph
         }
         n->n_in = (int)np->n_input;
         n->n_out = (int)np->n_output;
-        int64_t opset = mr_find_opset(g, domain);
+        int64_t opset =
+            flat->opset && flat->opset[i] >= 0 ? flat->opset[i] : mr_find_opset(g, domain);
         if (opset < 0) {
             st = mr_node_error(ctx, n, MINIRT_ERR_MODEL,
                                "the model imports no opset for domain '%s'",
@@ -538,8 +542,8 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_graph
     }
 
     /* node inputs, now that every name is known (the file need not be sorted) */
-    for (size_t i = 0, k = 0; i < gp->n_node && st == MINIRT_OK; i++) {
-        const Onnx__NodeProto *np = gp->node[i];
+    for (size_t i = 0, k = 0; i < flat->n && st == MINIRT_OK; i++) {
+        const Onnx__NodeProto *np = flat->node[i];
         if (strcmp(np->op_type ? np->op_type : "", "Constant") == 0 &&
             mr_is_default_domain(np->domain))
             continue;
@@ -586,8 +590,12 @@ mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g)
     mr_status st;
     if (!mp->graph)
         st = mr_error(ctx, MINIRT_ERR_MODEL, "model has no graph");
-    else
-        st = mr_load_graph(ctx, mp, g);
+    else {
+        mr_flat flat;
+        st = mr_inline_functions(ctx, mp, &flat);
+        if (st == MINIRT_OK) st = mr_load_graph(ctx, mp, &flat, g);
+        mr_flat_free(ctx, &flat);
+    }
     onnx__model_proto__free_unpacked(mp, &a);
     return st;
 }
