@@ -113,6 +113,8 @@ typedef struct minirt_options {
     int64_t
         max_tensor_bytes;    /* largest single tensor the model may declare or produce; 0 = 4 GiB */
     int64_t max_total_bytes; /* cap on weights + activations + workspace; 0 = 16 GiB */
+    int64_t max_nodes;       /* most nodes a graph may have (after inlining functions); 0 = 2^20 */
+    int max_nesting_depth;   /* deepest message nesting in the file (sub-graphs); 0 = 64 */
 } minirt_options;
 
 /* Fill o with the defaults. */
@@ -147,18 +149,18 @@ MINIRT_API const char *minirt_errmsg(const minirt_session *s);
 
 /*
  * Everything minirt_open found wrong. Open does not stop at the first unsupported operator or bad
- * attribute: it records each problem (one line per unsupported operator type, listing its nodes, and
- * one per node whose attributes cannot be used) and minirt_errmsg gives the first with a count of the
- * rest. minirt_problem returns problem i (0 <= i < count) or NULL; the text is owned by the session
- * and lives until minirt_close. Count is 0 after a successful open.
+ * attribute: it records each problem (one line per unsupported operator type, listing its nodes,
+ * and one per node whose attributes cannot be used) and minirt_errmsg gives the first with a count
+ * of the rest. minirt_problem returns problem i (0 <= i < count) or NULL; the text is owned by the
+ * session and lives until minirt_close. Count is 0 after a successful open.
  */
 MINIRT_API size_t minirt_problem_count(const minirt_session *s);
 MINIRT_API const char *minirt_problem(const minirt_session *s, size_t i);
 
 /*
  * A one-line description of an opened model: node count, op types with counts, parameter count,
- * inputs with declared shapes ('?' for symbolic dims) and outputs. Owned by the session, valid until
- * minirt_close; NULL if the session did not open or on allocation failure.
+ * inputs with declared shapes ('?' for symbolic dims) and outputs. Owned by the session, valid
+ * until minirt_close; NULL if the session did not open or on allocation failure.
  */
 MINIRT_API const char *minirt_summary(minirt_session *s);
 

@@ -269,6 +269,67 @@ static void test_unknown_op(void **state) {
     mb_free(&b);
 }
 
+/* A model whose node carries a sub-graph nested `levels` deep (If-style graph attributes). */
+static void build_nested(mb *b, int levels) {
+    static const int64_t d[1] = {4};
+    mb_init(b, 13);
+    mb_input(b, "x", 1, d);
+    Onnx__NodeProto *n = mb_node(b, "Relu", "r", "x", "y");
+    mb_output(b, "y");
+    for (int i = 0; i < levels; i++) {
+        Onnx__AttributeProto *a =
+            mb_attr(b, n, "body", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+        Onnx__GraphProto *g = mb_alloc(b, sizeof(*g));
+        onnx__graph_proto__init(g);
+        g->name = mb_str(b, "sub");
+        Onnx__NodeProto *inner = mb_alloc(b, sizeof(*inner));
+        onnx__node_proto__init(inner);
+        inner->op_type = mb_str(b, "Identity");
+        inner->attribute = mb_alloc(b, sizeof(void *));
+        g->n_node = 1;
+        g->node = mb_alloc(b, sizeof(void *));
+        g->node[0] = inner;
+        a->g = g;
+        n = inner;
+    }
+}
+
+static void test_limits(void **state) {
+    (void)state;
+    mb b;
+    /* 3 sub-graph levels are fine (the attribute is ignored by Relu); 40 exceed the depth limit of
+     * 64 messages and are refused before protobuf-c recurses into them */
+    build_nested(&b, 3);
+    minirt_session *s = NULL;
+    if (mb_open(&b, &s) != MINIRT_OK) fail_msg("open: %s", minirt_errmsg(s));
+    minirt_close(s);
+    mb_free(&b);
+    build_nested(&b, 40);
+    expect_open_error(&b, MINIRT_ERR_LIMIT, "nests messages more than 64 levels deep");
+    mb_free(&b);
+
+    /* node count limit from the options */
+    float w[54], bias[3];
+    build_conv_model(&b, w, bias, RAW);
+    size_t len;
+    uint8_t *buf = mb_pack(&b, &len);
+    minirt_options o;
+    minirt_options_init(&o);
+    o.max_nodes = 1;
+    assert_int_equal(minirt_open_memory(buf, len, &o, &s), MINIRT_ERR_LIMIT);
+    assert_non_null(strstr(minirt_errmsg(s), "the graph has 2 nodes, more than the limit of 1"));
+    minirt_close(s);
+    /* tensor size limit from the options: W is 216 bytes */
+    minirt_options_init(&o);
+    o.max_tensor_bytes = 200;
+    assert_int_equal(minirt_open_memory(buf, len, &o, &s), MINIRT_ERR_LIMIT);
+    assert_non_null(
+        strstr(minirt_errmsg(s),
+               "tensor 'W': tensor of shape 3x2x3x3 (float32) exceeds the limit of 200 bytes"));
+    minirt_close(s);
+    mb_free(&b);
+}
+
 static void test_summary(void **state) {
     (void)state;
     mb b;
@@ -445,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_truncated_and_garbage),
         cmocka_unit_test(test_unknown_op),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_missing_tensor),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_duplicate_output),

@@ -9,6 +9,7 @@
 
 #include "inline.h"
 #include "mr.h"
+#include "wire.h"
 #include "onnx.pb-c.h"
 
 /* protobuf-c allocates through the session's hook as well; a failed allocation is remembered so
@@ -79,7 +80,7 @@ static int mr_names_get(mr_names *m, const mr_graph *g, const char *name, int in
 /* Copy n elements of size es from little-endian bytes into dst in host order (src may equal dst).
  */
 static void mr_copy_le(void *dst, const void *src, size_t n, size_t es) {
-    if (dst != src) memcpy(dst, src, n * es);
+    if (dst != src && n) memcpy(dst, src, n * es);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     unsigned char *d = dst;
     for (size_t i = 0; i < n; i++, d += es)
@@ -114,7 +115,7 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
                         mr_dtype_name(dtype), dtype);
     t->dtype = dtype;
     t->ndim = (int)tp->n_dims;
-    memcpy(t->dims, tp->dims, tp->n_dims * sizeof(int64_t));
+    if (tp->n_dims) memcpy(t->dims, tp->dims, tp->n_dims * sizeof(int64_t));
     int64_t numel, bytes;
     mr_status st = mr_shape_bytes(ctx, dtype, t->ndim, t->dims, &numel, &bytes);
     if (st != MINIRT_OK) {
@@ -184,7 +185,9 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
 #endif
     t->data = mr_alloc(ctx, bytes ? (size_t)bytes : 1);
     if (!t->data) return mr_nomem(ctx);
-    if (tp->has_raw_data) {
+    if (n == 0) {
+        /* an empty tensor: nothing to copy (its value arrays may be NULL) */
+    } else if (tp->has_raw_data) {
         mr_copy_le(t->data, tp->raw_data.data, n, es);
     } else if (dtype == MINIRT_FLOAT32) {
         memcpy(t->data, tp->float_data, n * es);
@@ -211,6 +214,9 @@ mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tenso
     ProtobufCAllocator a = mr_pb_allocator(&state);
     *name = NULL;
     memset(t, 0, sizeof(*t));
+    mr_status wst = mr_wire_check(ctx, "ONNX TensorProto", data, size,
+                                  &onnx__tensor_proto__descriptor, ctx->max_nesting);
+    if (wst != MINIRT_OK) return wst;
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&a, size, data);
     if (!tp && state.failed) return mr_nomem(ctx);
     if (!tp)
@@ -370,6 +376,7 @@ static mr_status mr_load_constant(mr_ctx *ctx, const Onnx__NodeProto *np, mr_ten
     if (st != MINIRT_OK) return st;
     t->data = mr_alloc(ctx, bytes ? (size_t)bytes : 1);
     if (!t->data) return mr_nomem(ctx);
+    if (n == 0) return MINIRT_OK; /* an empty list: its array may be NULL */
     if (t->dtype == MINIRT_FLOAT32)
         memcpy(t->data, is_list ? ap->floats : &ap->f, n * sizeof(float));
     else
@@ -420,6 +427,10 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr
     int64_t cap = (int64_t)gp->n_initializer + (int64_t)gp->n_input;
     for (size_t i = 0; i < flat->n; i++)
         cap += (int64_t)flat->node[i]->n_output;
+    if ((int64_t)flat->n > ctx->max_nodes)
+        return mr_error(ctx, MINIRT_ERR_LIMIT,
+                        "the graph has %zu nodes, more than the limit of %lld", flat->n,
+                        (long long)ctx->max_nodes);
     if (cap > 0x3fffffff || flat->n > 0x3fffffff)
         return mr_error(ctx, MINIRT_ERR_LIMIT, "graph has too many values (%lld)", (long long)cap);
     g->values = mr_calloc(ctx, (size_t)(cap ? cap : 1), sizeof(mr_value));
@@ -580,6 +591,10 @@ mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g)
     memset(g, 0, sizeof(*g));
     mr_pb_alloc_state state = {ctx, false};
     ProtobufCAllocator a = mr_pb_allocator(&state);
+    /* protobuf-c recurses per nested message: bound the depth before it unpacks anything. */
+    mr_status wst = mr_wire_check(ctx, "ONNX model", data, size, &onnx__model_proto__descriptor,
+                                  ctx->max_nesting);
+    if (wst != MINIRT_OK) return wst;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(&a, size, data);
     if (!mp && state.failed) return mr_nomem(ctx);
     if (!mp)

@@ -29,6 +29,8 @@ typedef struct mr_ctx {
     void *alloc_user;
     int64_t max_tensor_bytes;
     int64_t max_total_bytes;
+    int64_t max_nodes;
+    int max_nesting;
     int threads;
     const char *model_dir; /* during minirt_open only: the model file's directory (external data) */
     char err[MR_ERRLEN];
@@ -133,10 +135,11 @@ typedef struct mr_value {
     int producer;   /* index of the producing node, -1 for inputs and constants */
     int last_use;   /* index of the last node reading it (plan); n_nodes for graph outputs */
     bool is_output;
-    bool bound;     /* a runtime input given in the current run */
-    bool folded;    /* computed at plan time (see session.c); data lives until the next plan */
-    size_t offset;  /* arena offset (activations) */
-    int64_t nbytes; /* bytes at the current shape */
+    bool bound;       /* a runtime input given in the current run */
+    bool folded;      /* computed at plan time (see session.c); data lives until the next plan */
+    bool value_known; /* a runtime input whose contents key the plan (small integer inputs) */
+    size_t offset;    /* arena offset (activations) */
+    int64_t nbytes;   /* bytes at the current shape */
 } mr_value;
 
 struct mr_op;

@@ -31,12 +31,20 @@ struct minirt_session {
     size_t arena_size;
     char *ws;
     size_t ws_size;
-    void **fold_data; /* per value: storage of a value folded at plan time, else NULL */
-    char *summary;    /* minirt_summary's text, made on first request */
+    void **fold_data;  /* per value: storage of a value folded at plan time, else NULL */
+    char *summary;     /* minirt_summary's text, made on first request */
+    void **input_save; /* per runtime input: its data pointer while infer runs */
+    char **snap;       /* per runtime input: copy of a small integer input's contents, else NULL */
+    int64_t *snap_bytes; /* bytes held in snap[i]; -1 before the first run */
 };
 
-/* Runtime inputs whose data pointers are hidden from infer (models have a handful). */
-#define MR_MAX_BOUND 4096
+/*
+ * Small integer runtime inputs (at most this many elements) are treated as shape parameters: their
+ * contents are copied at bind, are visible to infer, and a change of contents re-plans, as a change
+ * of shape does. This is what lets a Reshape shape, Slice starts or ReduceSum axes arrive as a
+ * graph input (as in ONNX's node tests).
+ */
+#define MR_SHAPE_INPUT_MAX 64
 
 /* Largest model file read into memory (protobuf's own limit is 2 GiB). */
 #define MR_MAX_MODEL_FILE ((int64_t)2 << 30)
@@ -99,7 +107,7 @@ static bool mr_node_foldable(const mr_graph *g, const mr_node *n) {
     for (int j = 0; j < n->n_in; j++) {
         if (n->in[j] < 0) continue;
         const mr_value *v = &g->values[n->in[j]];
-        if (v->kind != MR_VALUE_CONST && !v->folded) return false;
+        if (v->kind != MR_VALUE_CONST && !v->folded && !v->value_known) return false;
     }
     return true;
 }
@@ -135,12 +143,12 @@ static mr_status mr_session_infer(minirt_session *s) {
     mr_status st = MINIRT_OK;
     s->planned = false;
     mr_session_unfold(s);
-    /* Runtime inputs have no contents at plan time: infer sees only their shapes. */
-    void *bound[MR_MAX_BOUND];
-    int n_hidden = g->n_inputs < MR_MAX_BOUND ? g->n_inputs : MR_MAX_BOUND;
-    for (int i = 0; i < n_hidden; i++) {
-        bound[i] = g->values[g->inputs[i]].t.data;
-        g->values[g->inputs[i]].t.data = NULL;
+    /* Runtime inputs have no contents at plan time: infer sees only their shapes (except the
+     * small integer inputs whose contents key the plan). */
+    for (int i = 0; i < g->n_inputs; i++) {
+        mr_value *v = &g->values[g->inputs[i]];
+        s->input_save[i] = v->t.data;
+        if (!v->value_known) v->t.data = NULL;
     }
     for (int i = 0; i < g->n_nodes && st == MINIRT_OK; i++) {
         mr_node *n = &g->nodes[i];
@@ -168,8 +176,8 @@ static mr_status mr_session_infer(minirt_session *s) {
         }
         if (st == MINIRT_OK && mr_node_foldable(g, n)) st = mr_session_fold(s, n, io);
     }
-    for (int i = 0; i < n_hidden; i++)
-        g->values[g->inputs[i]].t.data = bound[i];
+    for (int i = 0; i < g->n_inputs; i++)
+        g->values[g->inputs[i]].t.data = s->input_save[i];
     return st;
 }
 
@@ -304,6 +312,18 @@ static mr_status mr_session_wire(minirt_session *s) {
     s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
     s->fold_data = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(void *));
     if (!s->io || !s->io_start || !s->fold_data) return mr_nomem(&s->ctx);
+    size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
+    s->input_save = mr_calloc(&s->ctx, ni, sizeof(void *));
+    s->snap = mr_calloc(&s->ctx, ni, sizeof(char *));
+    s->snap_bytes = mr_calloc(&s->ctx, ni, sizeof(int64_t));
+    if (!s->input_save || !s->snap || !s->snap_bytes) return mr_nomem(&s->ctx);
+    for (int i = 0; i < g->n_inputs; i++) {
+        const mr_value *v = &g->values[g->inputs[i]];
+        s->snap_bytes[i] = -1;
+        if (v->decl_dtype != MINIRT_INT64 && v->decl_dtype != MINIRT_INT32) continue;
+        if (!(s->snap[i] = mr_alloc(&s->ctx, MR_SHAPE_INPUT_MAX * sizeof(int64_t))))
+            return mr_nomem(&s->ctx);
+    }
     int k = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *n = &g->nodes[i];
@@ -335,8 +355,12 @@ static minirt_status mr_session_load(minirt_session *s, const void *data, size_t
     if (st == MINIRT_OK) st = mr_graph_validate(ctx, &s->g);
     if (st == MINIRT_OK) st = mr_session_wire(s);
     if (st == MINIRT_OK) s->loaded = true;
-    /* With fully static input shapes, shapes and memory are settled now, so errors show at open. */
-    if (st == MINIRT_OK && mr_inputs_static(&s->g)) {
+    /* With fully static input shapes (and no shape parameters among the inputs), shapes and memory
+     * are settled now, so errors show at open. */
+    bool keyed = false;
+    for (int i = 0; st == MINIRT_OK && i < s->g.n_inputs; i++)
+        keyed |= s->snap[i] != NULL;
+    if (st == MINIRT_OK && !keyed && mr_inputs_static(&s->g)) {
         st = mr_session_infer(s);
         if (st == MINIRT_OK) st = mr_session_plan(s);
     }
@@ -413,12 +437,17 @@ void minirt_close(minirt_session *s) {
     mr_ctx ctx = s->ctx;
     if (s->fold_data) mr_session_unfold(s);
     mr_free(&ctx, s->fold_data);
+    for (int i = 0; s->snap && i < s->g.n_inputs; i++)
+        mr_free(&ctx, s->snap[i]);
     mr_graph_free(&ctx, &s->g);
     mr_free(&ctx, s->io);
     mr_free(&ctx, s->io_start);
     mr_free(&ctx, s->arena);
     mr_free(&ctx, s->ws);
     mr_free(&ctx, s->summary);
+    mr_free(&ctx, s->snap);
+    mr_free(&ctx, s->snap_bytes);
+    mr_free(&ctx, s->input_save);
     mr_problems_clear(&ctx);
     mr_free(&ctx, s);
 }
@@ -531,7 +560,8 @@ minirt_status minirt_get_output(minirt_session *s, size_t i, minirt_tensor *out)
 }
 
 /* Check one caller tensor against the declared input and bind it; *changed when the shape moved. */
-static mr_status mr_bind(minirt_session *s, mr_value *v, const minirt_tensor *t, bool *changed) {
+static mr_status mr_bind(minirt_session *s, int idx, const minirt_tensor *t, bool *changed) {
+    mr_value *v = &s->g.values[s->g.inputs[idx]];
     mr_ctx *ctx = &s->ctx;
     char want[160], got[160];
     if ((int)t->dtype != v->decl_dtype)
@@ -555,9 +585,21 @@ static mr_status mr_bind(minirt_session *s, mr_value *v, const minirt_tensor *t,
         memcpy(v->t.dims, t->dims, t->ndim * sizeof(int64_t));
         *changed = true;
     }
+    v->nbytes = bytes;
+    v->value_known = s->snap[idx] && bytes <= (int64_t)(MR_SHAPE_INPUT_MAX * sizeof(int64_t));
+    if (v->value_known) {
+        /* a shape parameter: the plan depends on its contents */
+        if (bytes != s->snap_bytes[idx] ||
+            (bytes && memcmp(s->snap[idx], t->data, (size_t)bytes))) {
+            if (bytes) memcpy(s->snap[idx], t->data, (size_t)bytes);
+            s->snap_bytes[idx] = bytes;
+            *changed = true;
+        }
+        v->t.data = s->snap[idx];
+        return MINIRT_OK;
+    }
     /* Inputs are only ever read by kernels. */
     v->t.data = (void *)(uintptr_t)t->data;
-    v->nbytes = bytes;
     return MINIRT_OK;
 }
 
@@ -588,7 +630,7 @@ minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t 
         mr_value *v = &g->values[g->inputs[idx]];
         if (v->bound)
             return mr_error(ctx, MINIRT_ERR_ARGUMENT, "input '%s' is bound twice", v->name);
-        mr_status st = mr_bind(s, v, t, &changed);
+        mr_status st = mr_bind(s, idx, t, &changed);
         if (st != MINIRT_OK) return st;
         v->bound = true;
     }

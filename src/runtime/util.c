@@ -10,6 +10,8 @@
 
 #define MR_DEFAULT_MAX_TENSOR ((int64_t)4 << 30)
 #define MR_DEFAULT_MAX_TOTAL ((int64_t)16 << 30)
+#define MR_DEFAULT_MAX_NODES ((int64_t)1 << 20)
+#define MR_DEFAULT_MAX_NESTING 64
 
 static void *mr_default_alloc(void *user, void *ptr, size_t old_size, size_t size) {
     (void)user;
@@ -26,6 +28,8 @@ void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
     ctx->alloc = mr_default_alloc;
     ctx->max_tensor_bytes = MR_DEFAULT_MAX_TENSOR;
     ctx->max_total_bytes = MR_DEFAULT_MAX_TOTAL;
+    ctx->max_nodes = MR_DEFAULT_MAX_NODES;
+    ctx->max_nesting = MR_DEFAULT_MAX_NESTING;
     if (!o) return;
     /* Read only the fields the caller's struct has (struct_size grows with new fields). */
     size_t have = o->struct_size;
@@ -39,6 +43,9 @@ void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
         ctx->max_tensor_bytes = o->max_tensor_bytes;
     if (MR_HAS(max_total_bytes) && o->max_total_bytes > 0)
         ctx->max_total_bytes = o->max_total_bytes;
+    if (MR_HAS(max_nodes) && o->max_nodes > 0) ctx->max_nodes = o->max_nodes;
+    if (MR_HAS(max_nesting_depth) && o->max_nesting_depth > 0)
+        ctx->max_nesting = o->max_nesting_depth;
 #undef MR_HAS
 }
 
