@@ -1,6 +1,8 @@
 /*
  * test_linear.c - Gemm against a plain triple loop: every transA/transB, alpha/beta, each form of C
- * and no C, odd sizes, K = 0, the legacy broadcast attribute, and the errors.
+ * and no C, odd sizes, K = 0, the legacy broadcast attribute, and the errors. MatMul against a
+ * numpy-style reference: 1-D operands, batch broadcasting, the folded single-GEMM case, empty
+ * extents, float64 and wrapping integers, and the errors.
  */
 #include <math.h>
 #include <stdio.h>
@@ -391,11 +393,280 @@ static void test_gemm_errors(void **state) {
     }
 }
 
+/* ---- MatMul ---- */
+
+typedef struct matmul_case {
+    int opset, dtype;
+    int ra;
+    int64_t a[5];
+    int rb;
+    int64_t b[5];
+    double lo, hi; /* value range of the operands */
+} matmul_case;
+
+#define F32 MINIRT_FLOAT32
+static const matmul_case matmul_cases[] = {
+    {13, F32, 2, {3, 5}, 2, {5, 4}, -1, 1},
+    {13, F32, 1, {7}, 1, {7}, -1, 1},                   /* scalar result */
+    {9, F32, 1, {6}, 2, {6, 5}, -1, 1},                 /* [K] x [K, N] -> [N] */
+    {13, F32, 2, {4, 6}, 1, {6}, -1, 1},                /* [M, K] x [K] -> [M] */
+    {13, F32, 1, {5}, 3, {2, 5, 3}, -1, 1},             /* [K] x [b, K, N] -> [b, N] */
+    {13, F32, 3, {2, 3, 5}, 1, {5}, -1, 1},             /* [b, M, K] x [K] -> [b, M] */
+    {13, F32, 3, {3, 7, 9}, 2, {9, 11}, -1, 1},         /* Linear on 3-D: one folded GEMM */
+    {13, F32, 4, {1, 1, 4, 6}, 2, {6, 3}, -1, 1},       /* folded, unit batch */
+    {13, F32, 3, {2, 3, 4}, 4, {1, 1, 4, 2}, -1, 1},    /* folded, B's batch all 1 */
+    {13, F32, 2, {4, 6}, 3, {3, 6, 5}, -1, 1},          /* A shared */
+    {13, F32, 4, {2, 1, 3, 4}, 3, {5, 4, 6}, -1, 1},    /* both broadcast */
+    {13, F32, 4, {2, 3, 3, 4}, 4, {2, 3, 4, 2}, -1, 1}, /* same batch */
+    {1, F32, 3, {3, 4, 5}, 3, {3, 5, 2}, -1, 1},
+    {21, F32, 2, {33, 65}, 2, {65, 17}, -1, 1},
+    {13, F32, 2, {3, 0}, 2, {0, 4}, -1, 1},    /* K = 0: zeros */
+    {13, F32, 3, {2, 3, 0}, 1, {0}, -1, 1},    /* K = 0, 1-D B */
+    {13, F32, 3, {0, 3, 4}, 2, {4, 2}, -1, 1}, /* empty batch */
+    {13, F32, 2, {0, 4}, 2, {4, 3}, -1, 1},    /* M = 0 */
+    {13, MINIRT_FLOAT64, 3, {2, 3, 4}, 3, {2, 4, 5}, -1, 1},
+    {13, MINIRT_FLOAT64, 2, {5, 3}, 1, {3}, -1, 1},
+    {13, MINIRT_INT32, 4, {2, 1, 3, 4}, 3, {3, 4, 2}, -50, 50},
+    {13, MINIRT_INT32, 2, {3, 4}, 2, {4, 2}, -2e9, 2e9}, /* wraps */
+    {13, MINIRT_INT64, 1, {4}, 3, {2, 4, 3}, -50, 50},
+    {13, MINIRT_INT64, 2, {2, 3}, 2, {3, 3}, -9e18, 9e18}, /* wraps */
+};
+
+static double mm_get(const mr_tensor *t, int64_t i) {
+    switch (t->dtype) {
+    case MINIRT_FLOAT64:
+        return ((const double *)t->data)[i];
+    case MINIRT_INT32:
+        return ((const int32_t *)t->data)[i];
+    case MINIRT_INT64:
+        return (double)((const int64_t *)t->data)[i];
+    default:
+        return ((const float *)t->data)[i];
+    }
+}
+
+/* Uniform values in [lo, hi), truncated for the integer types. */
+static void mm_fill(mr_tensor *t, uint32_t seed, double lo, double hi) {
+    uint32_t s = seed * 2654435761u + 7u;
+    for (int64_t i = 0; i < mr_numel(t); i++) {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        double v = lo + (hi - lo) * ((s >> 8) * (1.0 / 16777216.0));
+        if (t->dtype == MINIRT_FLOAT32) ((float *)t->data)[i] = (float)v;
+        if (t->dtype == MINIRT_FLOAT64) ((double *)t->data)[i] = v;
+        if (t->dtype == MINIRT_INT32) ((int32_t *)t->data)[i] = (int32_t)v;
+        if (t->dtype == MINIRT_INT64) ((int64_t *)t->data)[i] = (int64_t)v;
+    }
+}
+
+static int64_t mm_int(const mr_tensor *t, int64_t i) {
+    return t->dtype == MINIRT_INT32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
+}
+
+/*
+ * numpy.matmul by definition: promote 1-D operands, broadcast the batch dims, and for each output
+ * element sum over k (double for floats, wrapping uint64 for integers, truncated to the type).
+ * Writes doubles (floats) or int64 (integers) in output order; returns the element count.
+ */
+static int64_t ref_matmul(const mr_tensor *a, const mr_tensor *b, double *yf, int64_t *yi) {
+    int64_t M = a->ndim >= 2 ? a->dims[a->ndim - 2] : 1, K = a->dims[a->ndim - 1];
+    int64_t N = b->ndim >= 2 ? b->dims[b->ndim - 1] : 1;
+    int ra = a->ndim > 2 ? a->ndim - 2 : 0, rb = b->ndim > 2 ? b->ndim - 2 : 0;
+    int r = ra > rb ? ra : rb;
+    int64_t bd[5], batch = 1;
+    for (int i = 0; i < r; i++) {
+        int64_t da = i - (r - ra) >= 0 ? a->dims[i - (r - ra)] : 1;
+        int64_t db = i - (r - rb) >= 0 ? b->dims[i - (r - rb)] : 1;
+        bd[i] = da == 1 ? db : da;
+        batch *= bd[i];
+    }
+    bool is_int = a->dtype == MINIRT_INT32 || a->dtype == MINIRT_INT64;
+    int64_t n = 0;
+    for (int64_t t = 0; t < batch; t++) {
+        /* batch multi-index -> A's and B's matrix index (broadcast dims read index 0) */
+        int64_t idx[5], rem = t, ia = 0, ib = 0;
+        for (int i = r - 1; i >= 0; i--) {
+            idx[i] = rem % bd[i];
+            rem /= bd[i];
+        }
+        for (int i = 0; i < r; i++) {
+            if (i - (r - ra) >= 0) {
+                int64_t d = a->dims[i - (r - ra)];
+                ia = ia * d + (d == 1 ? 0 : idx[i]);
+            }
+            if (i - (r - rb) >= 0) {
+                int64_t d = b->dims[i - (r - rb)];
+                ib = ib * d + (d == 1 ? 0 : idx[i]);
+            }
+        }
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t j = 0; j < N; j++, n++) {
+                double acc = 0;
+                uint64_t iacc = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    int64_t ai = ia * M * K + m * K + k, bi = ib * K * N + k * N + j;
+                    if (is_int)
+                        iacc += (uint64_t)mm_int(a, ai) * (uint64_t)mm_int(b, bi);
+                    else
+                        acc += mm_get(a, ai) * mm_get(b, bi);
+                }
+                if (!is_int) yf[n] = acc;
+                if (is_int && a->dtype == MINIRT_INT32) yi[n] = (int32_t)(uint32_t)iacc;
+                if (is_int && a->dtype == MINIRT_INT64) yi[n] = (int64_t)iacc;
+            }
+    }
+    return n;
+}
+
+static void test_matmul_table(void **state) {
+    (void)state;
+    for (size_t ci = 0; ci < sizeof(matmul_cases) / sizeof(matmul_cases[0]); ci++) {
+        const matmul_case *c = &matmul_cases[ci];
+        char what[64];
+        snprintf(what, sizeof(what), "matmul case %zu", ci);
+        mr_ctx ctx;
+        mr_ctx_init(&ctx, NULL);
+        mr_node n;
+        mrt_node_init(&n, "MatMul", c->opset);
+        mr_tensor a = mrt_tensor(c->dtype, c->ra, c->a), b = mrt_tensor(c->dtype, c->rb, c->b), y;
+        memset(&y, 0, sizeof(y));
+        mm_fill(&a, (uint32_t)ci + 1, c->lo, c->hi);
+        mm_fill(&b, (uint32_t)ci + 100, c->lo, c->hi);
+        mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
+        mr_status st = mrt_run_op(&ctx, &n, in, 2, out, 1);
+        if (st != MINIRT_OK) fail_msg("%s: status %d: %s", what, st, ctx.err);
+        /* output shape: broadcast batch, then M unless A is 1-D, then N unless B is 1-D */
+        int ra = c->ra > 2 ? c->ra - 2 : 0, rb = c->rb > 2 ? c->rb - 2 : 0;
+        int r = ra > rb ? ra : rb, k = 0;
+        int64_t want_dims[6];
+        for (int i = 0; i < r; i++) {
+            int64_t da = i - (r - ra) >= 0 ? c->a[i - (r - ra)] : 1;
+            int64_t db = i - (r - rb) >= 0 ? c->b[i - (r - rb)] : 1;
+            want_dims[k++] = da == 1 ? db : da;
+        }
+        if (c->ra >= 2) want_dims[k++] = c->a[c->ra - 2];
+        if (c->rb >= 2) want_dims[k++] = c->b[c->rb - 1];
+        assert_int_equal(y.dtype, c->dtype);
+        assert_int_equal(y.ndim, k);
+        for (int i = 0; i < k; i++)
+            assert_int_equal(y.dims[i], want_dims[i]);
+        int64_t cnt = mr_numel(&y);
+        double *wf = calloc((size_t)cnt + 1, sizeof(double));
+        int64_t *wi = calloc((size_t)cnt + 1, sizeof(int64_t));
+        float *gf = calloc((size_t)cnt + 1, sizeof(float)), *wf32 = calloc((size_t)cnt + 1, 4);
+        assert_true(wf && wi && gf && wf32);
+        assert_int_equal(ref_matmul(&a, &b, wf, wi), cnt);
+        if (c->dtype == MINIRT_INT32 || c->dtype == MINIRT_INT64) {
+            for (int64_t i = 0; i < cnt; i++)
+                if (mm_int(&y, i) != wi[i])
+                    fail_msg("%s: [%lld] got %lld want %lld", what, (long long)i,
+                             (long long)mm_int(&y, i), (long long)wi[i]);
+        } else {
+            for (int64_t i = 0; i < cnt; i++) {
+                gf[i] = (float)mm_get(&y, i);
+                wf32[i] = (float)wf[i];
+            }
+            mrt_assert_close(gf, wf32, cnt, 1e-5, 1e-5, what);
+        }
+        free(wf);
+        free(wi);
+        free(gf);
+        free(wf32);
+        mrt_tensor_free(&a);
+        mrt_tensor_free(&b);
+        mrt_tensor_free(&y);
+        mrt_node_free(&ctx, &n);
+    }
+}
+
+typedef struct matmul_error {
+    int da, db; /* dtypes */
+    int ra;
+    int64_t a[4];
+    int rb;
+    int64_t b[4];
+    mr_status status;
+    const char *substr[2];
+} matmul_error;
+
+#define SH MINIRT_ERR_SHAPE
+static const matmul_error matmul_errors[] = {
+    {F32, F32, 2, {3, 4}, 2, {5, 6}, SH, {"A has shape 3x4 and B has shape 5x6", "K is 4 vs 5"}},
+    {F32, F32, 1, {4}, 1, {5}, SH, {"inner dimensions", "K is 4 vs 5"}},
+    {F32, F32, 3, {2, 3, 4}, 3, {3, 4, 5}, SH, {"batch dims", "(2 vs 3)"}},
+    {F32, F32, 4, {2, 2, 3, 4}, 3, {3, 4, 5}, SH, {"A (shape 2x2x3x4)", "B (shape 3x4x5)"}},
+    {F32, F32, 0, {0}, 2, {3, 4}, SH, {"shape scalar", "rank >= 1"}},
+    {F32, MINIRT_FLOAT64, 2, {3, 4}, 2, {4, 5}, MINIRT_ERR_MODEL, {"float32", "float64"}},
+    {MINIRT_UINT8, MINIRT_UINT8, 2, {3, 4}, 2, {4, 5}, MINIRT_ERR_UNSUPPORTED, {"uint8", "int64"}},
+};
+
+static void test_matmul_errors(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(matmul_errors) / sizeof(matmul_errors[0]); i++) {
+        const matmul_error *e = &matmul_errors[i];
+        mr_ctx ctx;
+        mr_ctx_init(&ctx, NULL);
+        mr_node n;
+        mrt_node_init(&n, "MatMul", 13);
+        mr_tensor a = mrt_tensor(e->da, e->ra, e->a), b = mrt_tensor(e->db, e->rb, e->b), y;
+        memset(&y, 0, sizeof(y));
+        mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
+        mr_status st = mrt_run_op(&ctx, &n, in, 2, out, 1);
+        if (st != e->status || !strstr(ctx.err, e->substr[0]) || !strstr(ctx.err, e->substr[1]))
+            fail_msg("matmul error %zu: want status %d with '%s' and '%s'; got %d: %s", i,
+                     e->status, e->substr[0], e->substr[1], st, ctx.err);
+        mrt_tensor_free(&a);
+        mrt_tensor_free(&b);
+        mrt_tensor_free(&y);
+        mrt_node_free(&ctx, &n);
+    }
+}
+
+/* Sizes from model values: checked before anything is allocated (the operands have no data). */
+static void test_matmul_limits(void **state) {
+    (void)state;
+    const struct {
+        int ra;
+        int64_t a[3];
+        int rb;
+        int64_t b[3];
+        const char *substr;
+    } cases[] = {
+        {3, {65536, 65536, 1}, 2, {1, 65536}, "output Y"},               /* 2^48 outputs */
+        {2, {1, 1LL << 31}, 2, {1LL << 31, 1}, "limited to 2147483647"}, /* K > INT_MAX */
+        {2, {1LL << 31, 1}, 2, {1, 1}, "limited to"},                    /* M > INT_MAX */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mr_ctx ctx;
+        mr_ctx_init(&ctx, NULL);
+        ctx.max_tensor_bytes = INT64_MAX;
+        mr_node n;
+        mrt_node_init(&n, "MatMul", 13);
+        mr_tensor a, b, y;
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        memset(&y, 0, sizeof(y));
+        a.dtype = b.dtype = MINIRT_FLOAT32;
+        a.ndim = cases[i].ra;
+        b.ndim = cases[i].rb;
+        memcpy(a.dims, cases[i].a, sizeof(cases[i].a));
+        memcpy(b.dims, cases[i].b, sizeof(cases[i].b));
+        if (i == 0) ctx.max_tensor_bytes = (int64_t)1 << 40;
+        mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
+        mr_status st = mrt_run_op(&ctx, &n, in, 2, out, 1);
+        if (st != MINIRT_ERR_LIMIT || !strstr(ctx.err, cases[i].substr))
+            fail_msg("matmul limit %zu: want LIMIT with '%s'; got %d: %s", i, cases[i].substr, st,
+                     ctx.err);
+        mrt_node_free(&ctx, &n);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gemm_table),
-        cmocka_unit_test(test_gemm_legacy),
-        cmocka_unit_test(test_gemm_errors),
+        cmocka_unit_test(test_gemm_table),    cmocka_unit_test(test_gemm_legacy),
+        cmocka_unit_test(test_gemm_errors),   cmocka_unit_test(test_matmul_table),
+        cmocka_unit_test(test_matmul_errors), cmocka_unit_test(test_matmul_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
