@@ -1,120 +1,30 @@
 /*
- * test_binary.c - Add against a plain broadcasting reference: every element type, numpy
- * broadcasting (same shape, scalars, per-channel, both sides, rank difference, empty), the legacy
- * opset 1..6 broadcast/axis attributes, and the error cases.
+ * test_binary.c - the two-input element-wise operators (Add, Sub, Mul, Div, Pow, Equal, Less,
+ * Greater, LessOrEqual, GreaterOrEqual, And, Or, Xor) against the plain references of binary_ref.h:
+ * every element type, numpy broadcasting (same shape, scalars, per-channel, both sides, rank
+ * difference, empty), the legacy opset 1..6 broadcast/axis attributes, in-place execution and the
+ * error cases. The variadic operators, Where and the Pow/Div edge cases are in test_binary2.c.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "binary_ref.h"
 
-#include "mrt.h"
+#define F32 MINIRT_FLOAT32
 
-static const int all_types[] = {MINIRT_FLOAT32, MINIRT_FLOAT64, MINIRT_INT32, MINIRT_INT64};
+static const int num_types[] = {MINIRT_FLOAT32, MINIRT_FLOAT64, MINIRT_INT32,
+                                MINIRT_INT64,   MINIRT_UINT8,   MINIRT_INT8};
 
-/* Values with a wide range; the integers reach the ends of their type so wrap-around is exercised.
- */
-static void fill_any(mr_tensor *t, uint32_t seed) {
-    int64_t n = mr_numel(t);
-    if (t->dtype == MINIRT_FLOAT32) {
-        mrt_fill(t, seed, -4.0f, 4.0f);
-        return;
-    }
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (int64_t i = 0; i < n; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        switch (t->dtype) {
-        case MINIRT_FLOAT64:
-            ((double *)t->data)[i] = (double)(int64_t)(s >> 20) / 1e9;
-            break;
-        case MINIRT_INT32:
-            ((int32_t *)t->data)[i] = (int32_t)(uint32_t)s;
-            break;
-        case MINIRT_INT64:
-            ((int64_t *)t->data)[i] = (int64_t)s;
-            break;
-        default:
-            break;
-        }
-    }
-}
-
-/* Reference Add of element ia of a and ib of b, as a wrapped integer or a double, written to y[iy].
- */
-static void ref_add_at(const mr_tensor *a, int64_t ia, const mr_tensor *b, int64_t ib, void *y,
-                       int64_t iy) {
-    switch (a->dtype) {
-    case MINIRT_FLOAT32:
-        ((float *)y)[iy] = ((const float *)a->data)[ia] + ((const float *)b->data)[ib];
-        break;
-    case MINIRT_FLOAT64:
-        ((double *)y)[iy] = ((const double *)a->data)[ia] + ((const double *)b->data)[ib];
-        break;
-    case MINIRT_INT32:
-        ((int32_t *)y)[iy] = (int32_t)((uint32_t)((const int32_t *)a->data)[ia] +
-                                       (uint32_t)((const int32_t *)b->data)[ib]);
-        break;
-    case MINIRT_INT64:
-        ((int64_t *)y)[iy] = (int64_t)((uint64_t)((const int64_t *)a->data)[ia] +
-                                       (uint64_t)((const int64_t *)b->data)[ib]);
-        break;
-    default:
-        fail_msg("bad type");
-    }
-}
-
-/*
- * Naive broadcasting: da and db are A's and B's dims placed in the output rank r (1 where absent);
- * for every output multi-index, each input reads index 0 along its size-1 axes.
- */
-static void ref_add(int r, const int64_t *dy, const int64_t *da, const int64_t *db,
-                    const mr_tensor *a, const mr_tensor *b, void *y) {
-    int64_t total = 1;
-    for (int i = 0; i < r; i++)
-        total *= dy[i];
-    for (int64_t flat = 0; flat < total; flat++) {
-        int64_t rem = flat, ia = 0, ib = 0, ma = 1, mb = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            int64_t idx = rem % dy[i];
-            rem /= dy[i];
-            ia += (da[i] == 1 ? 0 : idx) * ma;
-            ib += (db[i] == 1 ? 0 : idx) * mb;
-            ma *= da[i];
-            mb *= db[i];
-        }
-        ref_add_at(a, ia, b, ib, y, flat);
-    }
-}
-
-static void check_equal(const mr_tensor *got, const void *want, const char *what) {
-    int64_t n = mr_numel(got);
-    if (got->dtype == MINIRT_FLOAT32) {
-        mrt_assert_close(got->data, want, n, 0, 0, what);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        bool same =
-            got->dtype == MINIRT_FLOAT64 ? ((double *)got->data)[i] == ((const double *)want)[i]
-            : got->dtype == MINIRT_INT32 ? ((int32_t *)got->data)[i] == ((const int32_t *)want)[i]
-                                         : ((int64_t *)got->data)[i] == ((const int64_t *)want)[i];
-        if (!same) fail_msg("%s: element %lld differs", what, (long long)i);
-    }
-}
-
-typedef struct add_case {
+typedef struct shape_case {
     int ra;
     int64_t a[5];
     int rb;
     int64_t b[5];
-} add_case;
+} shape_case;
 
 /* Numpy-broadcasting cases (opset >= 7). */
-static const add_case np_cases[] = {
+static const shape_case np_cases[] = {
     {4, {2, 3, 4, 5}, 4, {2, 3, 4, 5}}, /* same shape */
     {3, {3, 7, 5}, 3, {3, 7, 5}},
     {1, {7}, 1, {7}},
-    {0, {0}, 0, {0}},                   /* scalar + scalar */
+    {0, {0}, 0, {0}},                   /* scalar op scalar */
     {4, {2, 3, 4, 5}, 0, {0}},          /* B scalar */
     {0, {0}, 3, {2, 3, 5}},             /* A scalar */
     {1, {1}, 2, {3, 5}},                /* one-element A */
@@ -138,27 +48,29 @@ static const add_case np_cases[] = {
     {1, {0}, 0, {0}},
 };
 
-static void run_add(const add_case *c, int dtype, int r, const int64_t *da, const int64_t *db,
-                    const int64_t *dy, mr_node *n, const char *what) {
+/* Run op on A, B of the given shapes (da, db: placed in the output rank r) and check against the
+ * reference; the node may carry attributes already. */
+static void run_check(mr_node *n, ref_op op, int ta, int tb, const shape_case *c, int r,
+                      const int64_t *da, const int64_t *db, const int64_t *dy, bool small,
+                      const char *what) {
     mr_ctx ctx;
     mr_ctx_init(&ctx, NULL);
-    mr_tensor a = mrt_tensor(dtype, c->ra, c->a), b = mrt_tensor(dtype, c->rb, c->b), y;
-    memset(&y, 0, sizeof(y));
-    fill_any(&a, 11);
-    fill_any(&b, 23);
-    mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
-    mr_status st = mrt_run_op(&ctx, n, in, 2, out, 1);
-    if (st != MINIRT_OK) fail_msg("%s: status %d: %s", what, st, ctx.err);
-    assert_int_equal(y.dtype, dtype);
-    assert_int_equal(y.ndim, r);
+    mr_tensor a = mrt_tensor(ta, c->ra, c->a), b = mrt_tensor(tb, c->rb, c->b), y;
+    ref_fill(&a, 11, small);
+    ref_fill(&b, 23, small);
+    mr_tensor *in[2] = {&a, &b};
+    ref_run_ok(&ctx, n, in, 2, &y, what);
+    int ytype = ref_is_cmp(op) ? MINIRT_BOOL : ta;
+    if ((int)y.dtype != ytype) fail_msg("%s: output type %d, want %d", what, y.dtype, ytype);
+    if (y.ndim != r) fail_msg("%s: output rank %d, want %d", what, y.ndim, r);
     for (int i = 0; i < r; i++)
         if (y.dims[i] != dy[i])
             fail_msg("%s: output dim %d is %lld", what, i, (long long)y.dims[i]);
-    int64_t cnt = mr_numel(&y);
-    void *want = calloc((size_t)(cnt ? cnt : 1), mr_dtype_size(dtype));
+    int64_t cnt = ref_count(r, dy);
+    void *want = calloc((size_t)(cnt ? cnt : 1), 8);
     assert_non_null(want);
-    ref_add(r, dy, da, db, &a, &b, want);
-    check_equal(&y, want, what);
+    ref_binary(op, r, dy, da, db, &a, &b, want);
+    ref_check(&y, want, op == R_POW ? 1e-6 : 0, what);
     free(want);
     mrt_tensor_free(&a);
     mrt_tensor_free(&b);
@@ -166,31 +78,53 @@ static void run_add(const add_case *c, int dtype, int r, const int64_t *da, cons
     mrt_node_free(&ctx, n);
 }
 
-static void test_add_numpy(void **state) {
+typedef struct op_case {
+    ref_op op;
+    int since;
+    bool small;     /* small integer values (comparisons meet equal values, Div meets 0) */
+    int ntypes;     /* the first ntypes of num_types */
+    bool with_bool; /* also bool inputs */
+} op_case;
+
+static const op_case two_input_ops[] = {
+    {R_ADD, 7, false, 6, false}, {R_SUB, 7, false, 6, false}, {R_MUL, 7, false, 6, false},
+    {R_DIV, 7, false, 6, false}, {R_DIV, 7, true, 6, false},  {R_POW, 7, true, 4, false},
+    {R_EQ, 7, true, 6, true},    {R_LT, 7, true, 6, false},   {R_GT, 7, true, 6, false},
+    {R_LE, 12, true, 6, false},  {R_GE, 12, true, 6, false},  {R_LT, 9, false, 6, false},
+    {R_EQ, 11, false, 6, false}, {R_AND, 7, false, 0, true},  {R_OR, 7, false, 0, true},
+    {R_XOR, 7, false, 0, true},
+};
+
+static void test_numpy_broadcasting(void **state) {
     (void)state;
-    const int opsets[] = {7, 13, 14, 21};
-    for (size_t ci = 0; ci < sizeof(np_cases) / sizeof(np_cases[0]); ci++) {
-        const add_case *c = &np_cases[ci];
-        int r = c->ra > c->rb ? c->ra : c->rb;
-        int64_t da[8], db[8], dy[8];
-        for (int i = 0; i < r; i++) {
-            da[i] = i - (r - c->ra) >= 0 ? c->a[i - (r - c->ra)] : 1;
-            db[i] = i - (r - c->rb) >= 0 ? c->b[i - (r - c->rb)] : 1;
-            dy[i] = da[i] == 1 ? db[i] : da[i];
-        }
-        for (size_t ti = 0; ti < 4; ti++) {
-            char what[64];
-            snprintf(what, sizeof(what), "numpy case %zu type %d", ci, all_types[ti]);
-            mr_node n;
-            mrt_node_init(&n, "Add", opsets[(ci + ti) % 4]);
-            run_add(c, all_types[ti], r, da, db, dy, &n, what);
+    const int opsets[] = {13, 14, 16, 21};
+    for (size_t oi = 0; oi < sizeof(two_input_ops) / sizeof(two_input_ops[0]); oi++) {
+        const op_case *oc = &two_input_ops[oi];
+        for (size_t ci = 0; ci < sizeof(np_cases) / sizeof(np_cases[0]); ci++) {
+            const shape_case *c = &np_cases[ci];
+            int r = c->ra > c->rb ? c->ra : c->rb;
+            int64_t da[8], db[8], dy[8];
+            ref_place(c->ra, c->a, r, da);
+            ref_place(c->rb, c->b, r, db);
+            for (int i = 0; i < r; i++)
+                dy[i] = da[i] == 1 ? db[i] : da[i];
+            for (int ti = 0; ti < oc->ntypes + (oc->with_bool ? 1 : 0); ti++) {
+                int t = ti < oc->ntypes ? num_types[ti] : MINIRT_BOOL;
+                int opset = (ci + (size_t)ti) % 5 == 0 ? oc->since : opsets[(ci + (size_t)ti) % 4];
+                char what[96];
+                snprintf(what, sizeof(what), "%s case %zu type %s opset %d", ref_op_names[oc->op],
+                         ci, mr_dtype_name(t), opset);
+                mr_node n;
+                mrt_node_init(&n, ref_op_names[oc->op], opset);
+                run_check(&n, oc->op, t, t, c, r, da, db, dy, oc->small, what);
+            }
         }
     }
 }
 
-/* Legacy cases (opset 1..6): B is placed at axis (or as a suffix when axis < 0), with broadcast. */
+/* Legacy cases (opset 1..6): B is placed at axis (or as a suffix when axis is absent). */
 typedef struct legacy_case {
-    add_case s;
+    shape_case s;
     int broadcast; /* -1: attribute absent */
     int axis;      /* -1: attribute absent */
 } legacy_case;
@@ -209,84 +143,93 @@ static const legacy_case legacy_cases[] = {
     {{3, {2, 3, 4}, 3, {2, 3, 4}}, 1, -1},
 };
 
-static void test_add_legacy(void **state) {
+static void test_legacy_broadcast(void **state) {
     (void)state;
-    for (size_t ci = 0; ci < sizeof(legacy_cases) / sizeof(legacy_cases[0]); ci++) {
-        const legacy_case *lc = &legacy_cases[ci];
-        const add_case *c = &lc->s;
-        int r = c->ra, axis = lc->axis >= 0 ? lc->axis : c->ra - c->rb;
-        int64_t da[8], db[8], dy[8], nb = 1;
-        for (int i = 0; i < c->rb; i++)
-            nb *= c->b[i];
-        for (int i = 0; i < r; i++) {
-            da[i] = dy[i] = c->a[i];
-            db[i] = 1;
+    const ref_op ops[] = {R_ADD, R_SUB, R_MUL, R_DIV, R_POW, R_EQ, R_LT, R_GT, R_OR, R_XOR};
+    const int types[] = {MINIRT_FLOAT32, MINIRT_INT64};
+    for (size_t oi = 0; oi < sizeof(ops) / sizeof(ops[0]); oi++)
+        for (size_t ci = 0; ci < sizeof(legacy_cases) / sizeof(legacy_cases[0]); ci++) {
+            const legacy_case *lc = &legacy_cases[ci];
+            const shape_case *c = &lc->s;
+            int r = c->ra, axis = lc->axis >= 0 ? lc->axis : c->ra - c->rb;
+            int64_t da[8], db[8], dy[8];
+            for (int i = 0; i < r; i++) {
+                da[i] = dy[i] = c->a[i];
+                db[i] = 1;
+            }
+            if (ref_count(c->rb, c->b) != 1 || lc->broadcast != 1)
+                for (int i = 0; i < c->rb; i++)
+                    db[axis + i] = c->b[i];
+            for (size_t ti = 0; ti < 2; ti++) {
+                int t = ops[oi] >= R_AND ? MINIRT_BOOL : types[ti];
+                char what[96];
+                int opset = (ci + oi) % 2 ? 1 : 6;
+                snprintf(what, sizeof(what), "legacy %s case %zu type %s opset %d",
+                         ref_op_names[ops[oi]], ci, mr_dtype_name(t), opset);
+                mr_node n;
+                mrt_node_init(&n, ref_op_names[ops[oi]], opset);
+                if (lc->broadcast >= 0) mrt_attr_int(&n, "broadcast", lc->broadcast);
+                if (lc->axis >= 0) mrt_attr_int(&n, "axis", lc->axis);
+                run_check(&n, ops[oi], t, t, c, r, da, db, dy, ops[oi] != R_ADD, what);
+            }
         }
-        if (nb != 1 || lc->broadcast != 1)
-            for (int i = 0; i < c->rb; i++)
-                db[axis + i] = c->b[i];
-        for (size_t ti = 0; ti < 4; ti++) {
-            char what[64];
-            snprintf(what, sizeof(what), "legacy case %zu type %d", ci, all_types[ti]);
+}
+
+/* The output may alias either input of its shape (in-place execution) while the other input
+ * broadcasts. Sub, Div and Pow are not symmetric, so swapped operands would show. */
+static void test_in_place(void **state) {
+    (void)state;
+    const ref_op ops[] = {R_SUB, R_DIV, R_POW};
+    for (size_t oi = 0; oi < sizeof(ops) / sizeof(ops[0]); oi++)
+        for (int side = 0; side < 2; side++) {
+            mr_ctx ctx;
+            mr_ctx_init(&ctx, NULL);
             mr_node n;
-            mrt_node_init(&n, "Add", ci % 2 ? 1 : 6);
-            if (lc->broadcast >= 0) mrt_attr_int(&n, "broadcast", lc->broadcast);
-            if (lc->axis >= 0) mrt_attr_int(&n, "axis", lc->axis);
-            run_add(c, all_types[ti], r, da, db, dy, &n, what);
+            mrt_node_init(&n, ref_op_names[ops[oi]], 14);
+            int64_t d[3] = {2, 3, 5}, dc[2] = {3, 1}, dc3[3] = {1, 3, 1};
+            mr_tensor full = mrt_tensor(F32, 3, d), part = mrt_tensor(F32, 2, dc), y;
+            memset(&y, 0, sizeof(y));
+            mrt_fill(&full, 5, 0.5f, 2);
+            mrt_fill(&part, 6, 0.5f, 2);
+            float want[30];
+            mr_tensor *in[2] = {side ? &part : &full, side ? &full : &part}, *out[1] = {&y};
+            ref_binary(ops[oi], 3, d, side ? dc3 : d, side ? d : dc3, in[0], in[1], want);
+            bool known;
+            n.op = mr_registry_find("", n.op_type, 14, &known);
+            assert_non_null(n.op);
+            n.n_in = 2;
+            n.n_out = 1;
+            assert_int_equal(n.op->prepare(&ctx, &n), MINIRT_OK);
+            assert_int_equal(n.op->infer(&ctx, &n, in, out), MINIRT_OK);
+            y.data = full.data;
+            assert_int_equal(n.op->run(&ctx, &n, in, out, NULL), MINIRT_OK);
+            ref_check(&y, want, 1e-6, ref_op_names[ops[oi]]);
+            mrt_tensor_free(&full);
+            mrt_tensor_free(&part);
+            mrt_node_free(&ctx, &n);
         }
-    }
 }
 
-/* The output may alias an input of the same shape (in-place execution). */
-static void test_add_in_place(void **state) {
-    (void)state;
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
-    mr_node n;
-    mrt_node_init(&n, "Add", 14);
-    int64_t d[3] = {2, 3, 5}, dc[2] = {3, 1}, dc_aligned[3] = {1, 3, 1};
-    mr_tensor a = mrt_tensor(MINIRT_FLOAT32, 3, d), b = mrt_tensor(MINIRT_FLOAT32, 2, dc);
-    mr_tensor y;
-    memset(&y, 0, sizeof(y));
-    mrt_fill(&a, 5, -1, 1);
-    mrt_fill(&b, 6, -1, 1);
-    float want[30];
-    ref_add(3, d, d, dc_aligned, &a, &b, want);
-    mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
-    bool known;
-    n.op = mr_registry_find("", "Add", 14, &known);
-    assert_non_null(n.op);
-    n.n_in = 2;
-    n.n_out = 1;
-    assert_int_equal(n.op->prepare(&ctx, &n), MINIRT_OK);
-    assert_int_equal(n.op->infer(&ctx, &n, in, out), MINIRT_OK);
-    y.data = a.data;
-    assert_int_equal(n.op->run(&ctx, &n, in, out, NULL), MINIRT_OK);
-    mrt_assert_close(a.data, want, 30, 0, 0, "in-place add");
-    mrt_tensor_free(&a);
-    mrt_tensor_free(&b);
-    mrt_node_free(&ctx, &n);
-}
-
-typedef struct add_error {
+typedef struct bin_error {
+    const char *op;
     int opset;
     int ta, tb;
-    add_case s;
+    shape_case s;
     int broadcast, axis; /* -1: absent */
     mr_status status;
     const char *substr[2];
-} add_error;
+} bin_error;
 
-static const add_error add_errors[] = {
-    {14,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {2, {2, 3}, 1, {4}},
-     -1,
-     -1,
-     MINIRT_ERR_SHAPE,
-     {"2x3", "has shape 4"}},
-    {13,
+#define V3                                                                                         \
+    {                                                                                              \
+        1, {3}, 1, {                                                                               \
+            3                                                                                      \
+        }                                                                                          \
+    }
+static const bin_error bin_errors[] = {
+    {"Add", 14, F32, F32, {2, {2, 3}, 1, {4}}, -1, -1, MINIRT_ERR_SHAPE, {"2x3", "has shape 4"}},
+    {"Mul",
+     13,
      MINIRT_INT64,
      MINIRT_INT64,
      {3, {3, 1, 5}, 2, {4, 4}},
@@ -294,106 +237,93 @@ static const add_error add_errors[] = {
      -1,
      MINIRT_ERR_SHAPE,
      {"3x1x5", "4x4"}},
-    {14,
-     MINIRT_FLOAT32,
-     MINIRT_INT64,
-     {1, {3}, 1, {3}},
+    {"Less", 13, F32, F32, {2, {2, 3}, 2, {3, 2}}, -1, -1, MINIRT_ERR_SHAPE, {"2x3", "3x2"}},
+    {"Add", 14, F32, MINIRT_INT64, V3, -1, -1, MINIRT_ERR_MODEL, {"float32", "int64"}},
+    {"Equal", 13, MINIRT_INT32, MINIRT_BOOL, V3, -1, -1, MINIRT_ERR_MODEL, {"int32", "bool"}},
+    {"Add",
+     14,
+     MINIRT_BOOL,
+     MINIRT_BOOL,
+     V3,
      -1,
      -1,
-     MINIRT_ERR_MODEL,
-     {"float32", "int64"}},
-    {14,
+     MINIRT_ERR_UNSUPPORTED,
+     {"bool", "not supported"}},
+    {"Less",
+     13,
+     MINIRT_BOOL,
+     MINIRT_BOOL,
+     V3,
+     -1,
+     -1,
+     MINIRT_ERR_UNSUPPORTED,
+     {"bool", "not supported"}},
+    {"Pow",
+     15,
      MINIRT_UINT8,
      MINIRT_UINT8,
-     {1, {3}, 1, {3}},
+     V3,
      -1,
      -1,
      MINIRT_ERR_UNSUPPORTED,
      {"uint8", "not supported"}},
-    {6,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {2, {2, 3}, 1, {3}},
-     0,
+    {"Pow",
+     15,
+     F32,
+     MINIRT_BOOL,
+     V3,
      -1,
-     MINIRT_ERR_SHAPE,
-     {"2x3", "broadcast=1"}},
-    {6,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
+     -1,
+     MINIRT_ERR_UNSUPPORTED,
+     {"float32 with input B of type bool", "not supported"}},
+    {"Sub", 6, F32, F32, {2, {2, 3}, 1, {3}}, 0, -1, MINIRT_ERR_SHAPE, {"2x3", "broadcast=1"}},
+    {"Div",
+     6,
+     F32,
+     F32,
      {3, {2, 3, 4}, 1, {3}},
      1,
      -1,
      MINIRT_ERR_SHAPE,
      {"shape 3 does not match", "2x3x4"}},
-    {6,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
+    {"Add",
+     6,
+     F32,
+     F32,
      {3, {2, 3, 4}, 2, {3, 4}},
      1,
      2,
      MINIRT_ERR_SHAPE,
      {"does not fit", "axis 2"}},
-    {6,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {2, {3, 4}, 3, {2, 3, 4}},
-     1,
-     -1,
-     MINIRT_ERR_SHAPE,
-     {"2x3x4", "3x4"}},
-    {6,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {1, {3}, 1, {3}},
-     2,
-     -1,
-     MINIRT_ERR_MODEL,
-     {"'broadcast' is 2", "0 or 1"}},
-    {14,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {1, {3}, 1, {3}},
-     1,
-     -1,
-     MINIRT_ERR_MODEL,
-     {"'broadcast'", "removed in opset 7"}},
-    {7,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {1, {3}, 1, {3}},
-     -1,
-     0,
-     MINIRT_ERR_MODEL,
-     {"'axis'", "removed"}},
-    {22,
-     MINIRT_FLOAT32,
-     MINIRT_FLOAT32,
-     {1, {3}, 1, {3}},
-     -1,
-     -1,
-     MINIRT_ERR_UNSUPPORTED,
-     {"Add", "Add"}},
+    {"Pow", 1, F32, F32, {2, {3, 4}, 3, {2, 3, 4}}, 1, -1, MINIRT_ERR_SHAPE, {"2x3x4", "3x4"}},
+    {"Add", 6, F32, F32, V3, 2, -1, MINIRT_ERR_MODEL, {"'broadcast' is 2", "0 or 1"}},
+    {"Greater", 1, F32, F32, V3, 1, -3, MINIRT_ERR_MODEL, {"'axis' is -3", "negative"}},
+    {"Add", 14, F32, F32, V3, 1, -1, MINIRT_ERR_MODEL, {"'broadcast'", "removed in opset 7"}},
+    {"Equal", 7, F32, F32, V3, -1, 0, MINIRT_ERR_MODEL, {"'axis'", "removed"}},
+    {"Add", 22, F32, F32, V3, -1, -1, MINIRT_ERR_UNSUPPORTED, {"Add", "Add"}},
+    {"LessOrEqual", 11, F32, F32, V3, -1, -1, MINIRT_ERR_UNSUPPORTED, {"LessOrEqual", "kernel"}},
+    {"And", 7, F32, F32, V3, -1, -1, MINIRT_ERR_UNSUPPORTED, {"float32", "bool are"}},
+    {"Or", 7, MINIRT_BOOL, MINIRT_INT32, V3, -1, -1, MINIRT_ERR_MODEL, {"bool", "int32"}},
 };
 
-static void test_add_errors(void **state) {
+static void test_errors(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof(add_errors) / sizeof(add_errors[0]); i++) {
-        const add_error *e = &add_errors[i];
+    for (size_t i = 0; i < sizeof(bin_errors) / sizeof(bin_errors[0]); i++) {
+        const bin_error *e = &bin_errors[i];
         mr_ctx ctx;
         mr_ctx_init(&ctx, NULL);
         mr_node n;
-        mrt_node_init(&n, "Add", e->opset);
+        mrt_node_init(&n, e->op, e->opset);
         if (e->broadcast >= 0) mrt_attr_int(&n, "broadcast", e->broadcast);
-        if (e->axis >= 0) mrt_attr_int(&n, "axis", e->axis);
+        if (e->axis != -1) mrt_attr_int(&n, "axis", e->axis);
         mr_tensor a = mrt_tensor(e->ta, e->s.ra, e->s.a), b = mrt_tensor(e->tb, e->s.rb, e->s.b);
         mr_tensor y;
         memset(&y, 0, sizeof(y));
         mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
         mr_status st = mrt_run_op(&ctx, &n, in, 2, out, 1);
         if (st != e->status || !strstr(ctx.err, e->substr[0]) || !strstr(ctx.err, e->substr[1]))
-            fail_msg("error case %zu: want status %d with '%s' and '%s'; got %d: %s", i, e->status,
-                     e->substr[0], e->substr[1], st, ctx.err);
+            fail_msg("error case %zu (%s): want status %d with '%s' and '%s'; got %d: %s", i, e->op,
+                     e->status, e->substr[0], e->substr[1], st, ctx.err);
         mrt_tensor_free(&a);
         mrt_tensor_free(&b);
         mrt_tensor_free(&y);
@@ -401,12 +331,33 @@ static void test_add_errors(void **state) {
     }
 }
 
+/* An output over the session's tensor limit is a LIMIT error naming the output. */
+static void test_output_limit(void **state) {
+    (void)state;
+    minirt_options o;
+    minirt_options_init(&o);
+    o.max_tensor_bytes = 1000;
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, &o);
+    mr_node n;
+    mrt_node_init(&n, "Mul", 14);
+    int64_t da[2] = {300, 1}, db[1] = {300};
+    mr_tensor a = mrt_tensor(F32, 2, da), b = mrt_tensor(F32, 1, db), y;
+    memset(&y, 0, sizeof(y));
+    mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
+    assert_int_equal(mrt_run_op(&ctx, &n, in, 2, out, 1), MINIRT_ERR_LIMIT);
+    assert_non_null(strstr(ctx.err, "output"));
+    assert_non_null(strstr(ctx.err, "300x300"));
+    mrt_tensor_free(&a);
+    mrt_tensor_free(&b);
+    mrt_node_free(&ctx, &n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_numpy),
-        cmocka_unit_test(test_add_legacy),
-        cmocka_unit_test(test_add_in_place),
-        cmocka_unit_test(test_add_errors),
+        cmocka_unit_test(test_numpy_broadcasting), cmocka_unit_test(test_legacy_broadcast),
+        cmocka_unit_test(test_in_place),           cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_output_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
