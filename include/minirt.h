@@ -115,6 +115,7 @@ typedef struct minirt_options {
     int64_t max_total_bytes; /* cap on weights + activations + workspace; 0 = 16 GiB */
     int64_t max_nodes;       /* most nodes a graph may have (after inlining functions); 0 = 2^20 */
     int max_nesting_depth;   /* deepest message nesting in the file (sub-graphs); 0 = 64 */
+    int profile;             /* nonzero: time every node of every run (minirt_profile_*) */
 } minirt_options;
 
 /* Fill o with the defaults. */
@@ -192,6 +193,17 @@ MINIRT_API minirt_status minirt_run(minirt_session *s, const minirt_tensor *inpu
  * MINIRT_ERR_ARGUMENT for a bad index or when no run has succeeded yet.
  */
 MINIRT_API minirt_status minirt_get_output(minirt_session *s, size_t i, minirt_tensor *out);
+
+/*
+ * Profiling, for a session opened with options.profile set (otherwise MINIRT_ERR_ARGUMENT / NULL).
+ * minirt_profile_write_trace writes the last run's per-node timings to path as Chrome trace-event
+ * JSON (open it in Perfetto): node name, op type, algorithm, input/output shapes, GFLOP.
+ * minirt_profile_summary returns a table per op type and algorithm over the profiled runs since the
+ * last re-plan (time per run, share, GFLOP/s); owned by the session, valid until the next call on
+ * it or minirt_close.
+ */
+MINIRT_API minirt_status minirt_profile_write_trace(minirt_session *s, const char *path);
+MINIRT_API const char *minirt_profile_summary(minirt_session *s);
 
 /* The library's version, "MAJOR.MINOR.PATCH" (a static string); compare with MINIRT_VERSION_STRING.
  */

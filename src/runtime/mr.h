@@ -31,6 +31,7 @@ typedef struct mr_ctx {
     int64_t max_total_bytes;
     int64_t max_nodes;
     int max_nesting;
+    bool profile; /* time every node of every run */
     int threads;
     const char *model_dir; /* during minirt_open only: the model file's directory (external data) */
     char err[MR_ERRLEN];
@@ -159,6 +160,8 @@ typedef struct mr_node {
     void *params;     /* the op's parsed attributes (from prepare), freed with mr_free */
     size_t workspace; /* bytes of scratch the op needs at the current shapes (set by infer) */
     bool folded;      /* run at plan time; skipped by minirt_run */
+    const char *algo; /* the algorithm infer chose (static string, for profiles), or NULL */
+    int64_t flops;    /* floating-point operations per run at the current shapes (infer), or 0 */
 } mr_node;
 
 typedef struct mr_graph {
@@ -226,7 +229,8 @@ typedef struct mr_op {
     mr_prepare_fn prepare;
     mr_infer_fn infer;
     mr_run_fn run;
-    unsigned flags; /* MR_OP_* */
+    unsigned flags;       /* MR_OP_* */
+    uint32_t plan_inputs; /* bit i: input i must be known at plan time (a shape, axes, scales...) */
 } mr_op;
 
 /* Find the implementation of (domain, op_type) at opset; NULL if none. *known is set when the op
@@ -240,9 +244,9 @@ const mr_op *mr_registry_find(const char *domain, const char *op_type, int opset
  * *ndim/dims; a SHAPE error naming the node and the shapes when they do not broadcast. */
 mr_status mr_broadcast_dims(mr_ctx *ctx, const mr_node *node, int n, const mr_tensor *const *ts,
                             int *ndim, int64_t *dims);
-/* Normalise axis (negative counts from the end) for a tensor of the given rank; rank_extra widens
- * the valid range (Unsqueeze, Concat along a new axis): -(rank+extra) <= axis < rank+extra.
- * A MODEL error naming `what` when out of range. */
+/* Normalise axis (negative counts from the end) for a tensor of the given rank:
+ * -rank <= axis < rank, else a MODEL error naming `what`. (Ops whose valid range differs, such as
+ * Unsqueeze, pass the rank that range implies.) */
 mr_status mr_norm_axis(mr_ctx *ctx, const mr_node *node, const char *what, int64_t axis, int rank,
                        int *out);
 /* Read an int64 or int32 tensor of at most max elements (rank 0 or 1) into out[0..*n). Its data
@@ -275,6 +279,15 @@ mr_status mr_external_read(mr_ctx *ctx, const char *what, const char *location, 
                            const char *length, int64_t bytes, void **data);
 /* Free everything g owns. */
 void mr_graph_free(mr_ctx *ctx, mr_graph *g);
+
+/* ---- profiling (profile.c) ---- */
+
+/* Write the last profiled run as Chrome trace-event JSON; dur_ns[i] < 0 marks nodes that did not
+ * run. */
+mr_status mr_profile_trace(mr_ctx *ctx, const mr_graph *g, const int64_t *start_ns,
+                           const int64_t *dur_ns, const char *path);
+/* A per op type (and algorithm) table of the time over `runs` profiled runs; mr_alloc'd text. */
+char *mr_profile_table(mr_ctx *ctx, const mr_graph *g, const int64_t *total_ns, int runs);
 
 /* ---- graph checks ---- */
 

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /*
  * session.c - the public API and the session lifecycle.
  *
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mr.h"
 
@@ -36,6 +38,9 @@ struct minirt_session {
     void **input_save; /* per runtime input: its data pointer while infer runs */
     char **snap;       /* per runtime input: copy of a small integer input's contents, else NULL */
     int64_t *snap_bytes; /* bytes held in snap[i]; -1 before the first run */
+    int64_t *prof_start, *prof_dur, *prof_total; /* per node, when profiling (ns; -1 = not run) */
+    int prof_runs;
+    char *prof_table;
 };
 
 /*
@@ -302,6 +307,27 @@ static bool mr_inputs_static(const mr_graph *g) {
     return true;
 }
 
+/*
+ * Mark the values whose contents must be known when the plan is made: those read in an op's
+ * plan-time input slots (mr_op.plan_inputs: a Reshape shape, Resize scales, ...), and, so that
+ * their producers can be folded, every input of the nodes producing them, back to constants and
+ * runtime inputs. Nodes are in topological order, so one backward pass suffices.
+ */
+static void mr_plan_inputs_needed(const mr_graph *g, bool *needed) {
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const mr_node *n = &g->nodes[i];
+        bool feeds = false;
+        for (int o = 0; o < n->n_out; o++)
+            feeds |= n->out[o] >= 0 && needed[n->out[o]];
+        for (int j = 0; j < n->n_in; j++) {
+            if (n->in[j] < 0) continue;
+            bool slot = j < 32 && (n->op->plan_inputs >> j) & 1u;
+            /* a shape-only op (Shape, Size) needs no contents from its input */
+            if (slot || (feeds && !(n->op->flags & MR_OP_SHAPE_ONLY))) needed[n->in[j]] = true;
+        }
+    }
+}
+
 /* Build per-node tensor pointer arrays (absent optional values are NULL). */
 static mr_status mr_session_wire(minirt_session *s) {
     mr_graph *g = &s->g;
@@ -312,18 +338,30 @@ static mr_status mr_session_wire(minirt_session *s) {
     s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
     s->fold_data = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(void *));
     if (!s->io || !s->io_start || !s->fold_data) return mr_nomem(&s->ctx);
+    if (s->ctx.profile) {
+        size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+        s->prof_start = mr_calloc(&s->ctx, nn, sizeof(int64_t));
+        s->prof_dur = mr_calloc(&s->ctx, nn, sizeof(int64_t));
+        s->prof_total = mr_calloc(&s->ctx, nn, sizeof(int64_t));
+        if (!s->prof_start || !s->prof_dur || !s->prof_total) return mr_nomem(&s->ctx);
+    }
     size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
     s->input_save = mr_calloc(&s->ctx, ni, sizeof(void *));
     s->snap = mr_calloc(&s->ctx, ni, sizeof(char *));
     s->snap_bytes = mr_calloc(&s->ctx, ni, sizeof(int64_t));
     if (!s->input_save || !s->snap || !s->snap_bytes) return mr_nomem(&s->ctx);
+    bool *needed = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(bool));
+    if (!needed) return mr_nomem(&s->ctx);
+    mr_plan_inputs_needed(g, needed);
     for (int i = 0; i < g->n_inputs; i++) {
-        const mr_value *v = &g->values[g->inputs[i]];
         s->snap_bytes[i] = -1;
-        if (v->decl_dtype != MINIRT_INT64 && v->decl_dtype != MINIRT_INT32) continue;
-        if (!(s->snap[i] = mr_alloc(&s->ctx, MR_SHAPE_INPUT_MAX * sizeof(int64_t))))
+        if (!needed[g->inputs[i]]) continue;
+        if (!(s->snap[i] = mr_alloc(&s->ctx, MR_SHAPE_INPUT_MAX * sizeof(int64_t)))) {
+            mr_free(&s->ctx, needed);
             return mr_nomem(&s->ctx);
+        }
     }
+    mr_free(&s->ctx, needed);
     int k = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *n = &g->nodes[i];
@@ -448,6 +486,10 @@ void minirt_close(minirt_session *s) {
     mr_free(&ctx, s->snap);
     mr_free(&ctx, s->snap_bytes);
     mr_free(&ctx, s->input_save);
+    mr_free(&ctx, s->prof_start);
+    mr_free(&ctx, s->prof_dur);
+    mr_free(&ctx, s->prof_total);
+    mr_free(&ctx, s->prof_table);
     mr_problems_clear(&ctx);
     mr_free(&ctx, s);
 }
@@ -603,6 +645,53 @@ static mr_status mr_bind(minirt_session *s, int idx, const minirt_tensor *t, boo
     return MINIRT_OK;
 }
 
+static int64_t mr_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The node walk of minirt_run, timing each node. */
+static minirt_status mr_session_run_profiled(minirt_session *s) {
+    mr_graph *g = &s->g;
+    int64_t t0 = mr_now_ns();
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mr_node *nd = &g->nodes[i];
+        s->prof_dur[i] = -1;
+        if (nd->folded) continue;
+        mr_tensor **io = s->io + s->io_start[i];
+        int64_t a = mr_now_ns();
+        mr_status st = nd->op->run(&s->ctx, nd, io, io + nd->n_in, s->ws);
+        int64_t b = mr_now_ns();
+        if (st != MINIRT_OK) return st;
+        s->prof_start[i] = a - t0;
+        s->prof_dur[i] = b - a;
+    }
+    /* totals cover the runs since the last plan */
+    for (int i = 0; i < g->n_nodes; i++)
+        s->prof_total[i] = s->prof_runs && s->prof_total[i] >= 0 ? s->prof_total[i] + s->prof_dur[i]
+                                                                 : s->prof_dur[i];
+    s->prof_runs++;
+    s->has_outputs = true;
+    s->ctx.err[0] = '\0';
+    return MINIRT_OK;
+}
+
+minirt_status minirt_profile_write_trace(minirt_session *s, const char *path) {
+    if (!s) return MINIRT_ERR_ARGUMENT;
+    if (!s->prof_dur || !s->prof_runs || !path)
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT,
+                        "no profile: open the session with options.profile set and run it");
+    return mr_profile_trace(&s->ctx, &s->g, s->prof_start, s->prof_dur, path);
+}
+
+const char *minirt_profile_summary(minirt_session *s) {
+    if (!s || !s->prof_total || !s->prof_runs) return NULL;
+    mr_free(&s->ctx, s->prof_table);
+    s->prof_table = mr_profile_table(&s->ctx, &s->g, s->prof_total, s->prof_runs);
+    return s->prof_table;
+}
+
 minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t n) {
     if (!s) return MINIRT_ERR_ARGUMENT;
     mr_ctx *ctx = &s->ctx;
@@ -638,8 +727,10 @@ minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t 
         mr_status st = mr_session_infer(s);
         if (st == MINIRT_OK) st = mr_session_plan(s);
         if (st != MINIRT_OK) return st;
+        s->prof_runs = 0;
     }
     if (ctx->threads > 0) mr_blas_set_threads(ctx->threads);
+    if (s->prof_dur) return mr_session_run_profiled(s);
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *nd = &g->nodes[i];
         if (nd->folded) continue;

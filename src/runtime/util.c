@@ -46,6 +46,7 @@ void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
     if (MR_HAS(max_nodes) && o->max_nodes > 0) ctx->max_nodes = o->max_nodes;
     if (MR_HAS(max_nesting_depth) && o->max_nesting_depth > 0)
         ctx->max_nesting = o->max_nesting_depth;
+    if (MR_HAS(profile)) ctx->profile = o->profile != 0;
 #undef MR_HAS
 }
 
