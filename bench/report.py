@@ -4,7 +4,7 @@
     /usr/bin/python3 bench/report.py WORKDIR
 
 WORKDIR (bench/out/work) holds what run.sh wrote:
-    results.tsv         one row per model, thread count and engine (see run.sh's record())
+    results.tsv         one row per round, model, thread count and engine (see run.sh's record())
     <model>.flops.json  flops.py --json for the model
     meta.tsv            key<TAB>value: date, machine, versions, runs, peak GFLOP/s per core
 The columns are explained in bench/README.md.
@@ -33,6 +33,23 @@ def fmt(x, digits=1):
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def combine(rounds):
+    """One result from an engine's rounds: the best (lowest) median, the largest RSS and error,
+    the fastest open. Any failed round makes the whole a failure (its status and note)."""
+    bad = [r for r in rounds if r["status"] != "ok"]
+    if bad:
+        return dict(bad[0])
+    medians = [float(r["median_ms"]) for r in rounds]
+    nums = lambda col: [v for v in (fnum(r[col]) for r in rounds) if v is not None]  # noqa: E731
+    best = dict(rounds[medians.index(min(medians))])
+    best["spread"] = max(medians) / min(medians) - 1
+    best["rss_kib"] = max(nums("rss_kib"), default=None)
+    best["open_ms"] = min(nums("open_ms"), default=None)
+    diffs = nums("max_abs_diff")
+    best["max_abs_diff"] = max(diffs) if diffs else rounds[0]["max_abs_diff"]
+    return best
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: report.py WORKDIR")
@@ -43,13 +60,14 @@ def main():
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
     models, threads = [], []
-    res = {}
+    by_key = {}
     for r in rows:
         if r["model"] not in models:
             models.append(r["model"])
         if r["threads"] not in threads:
             threads.append(r["threads"])
-        res[(r["model"], r["threads"], r["engine"])] = r
+        by_key.setdefault((r["model"], r["threads"], r["engine"]), []).append(r)
+    res = {k: combine(v) for k, v in by_key.items()}
     flops = {}
     for m in models:
         with open(os.path.join(work, f"{m}.flops.json")) as f:
@@ -78,14 +96,24 @@ def main():
     w(f"- PyTorch: {meta.get('torch', '?')}, eager, `torch.no_grad()`, "
       f"`set_num_threads(T)`")
     w(f"- Protocol: per engine one process, 1 warm-up run then {meta.get('runs', '?')} timed "
-      f"runs of a 1x3x224x224 float32 input; engines interleaved per model and thread count. "
+      f"runs of a 1x3x224x224 float32 input; engines interleaved per model and thread count; "
+      f"the whole sweep repeated {meta.get('rounds', '?')} times (rounds). "
       f"Peak = {peak:g} GFLOP/s per core x T.")
+    w(f"- Host load during the sweep: other processes used {meta.get('other_cpu_pct', '?')}% "
+      f"of the machine's CPU time (0 = nothing else ran); the hypervisor stole "
+      f"{meta.get('steal_pct', '?')}%; load average at the start "
+      f"{meta.get('load_start', '?')}")
     w("")
-    w("## Inference time (median ms; ratio > 1 means minirt is slower)")
+    w("## Inference time")
+    w("")
+    w("Milliseconds: each engine's lowest median over the rounds (the median of its timed runs "
+      "in one process). Ratio > 1 means minirt is slower. Spread: how much the slowest round's "
+      "median exceeds the fastest one's, per engine (minirt / ORT / PyTorch); a large spread "
+      "means the host was noisy for that row.")
     w("")
     w("| model | GFLOP | T | minirt | onnxruntime | PyTorch | minirt/ORT | minirt/PyTorch "
-      "| minirt GFLOP/s | % of peak |")
-    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+      "| minirt GFLOP/s | % of peak | spread |")
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     ratios = {t: [] for t in threads}
     for m in models:
         g = flops[m]["gflop"]
@@ -99,8 +127,11 @@ def main():
                 ratios[t].append(r_o)
             gfs = g / (vm / 1e3) if vm else None
             pct = 100 * gfs / (peak * int(t)) if gfs else None
+            spread = " / ".join(
+                f"{100 * res[(m, t, e)]['spread']:.0f}%" if "spread" in res.get((m, t, e), {})
+                else "—" for e, _ in ENGINES)
             w(f"| {m} | {g:.2f} | {t} | {sm} | {so} | {st} | {fmt(r_o, 2)} | {fmt(r_t, 2)} "
-              f"| {fmt(gfs)} | {fmt(pct)} |")
+              f"| {fmt(gfs)} | {fmt(pct)} | {spread} |")
     for t in threads:
         if ratios[t]:
             gm = math.exp(sum(map(math.log, ratios[t])) / len(ratios[t]))
@@ -110,7 +141,7 @@ def main():
     w("## Memory and start-up")
     w("")
     w("Peak RSS is the whole process's maximum resident set (MiB, `/usr/bin/time -v`), during "
-      "load and the timed runs. Open + first run (ms): minirt = wall time of a separate plain "
+      "load and the timed runs, largest over the rounds. Open + first run (ms, fastest round): minirt = wall time of a separate plain "
       "`minirt MODEL INPUT -o DIR` process (exec, load, one run, write, exit); onnxruntime = "
       "session create + first run, in-process; PyTorch = torchvision constructor (random init) "
       "+ first run, in-process (no `import torch`, no file read).")
@@ -132,7 +163,7 @@ def main():
             for e, _ in ENGINES:
                 r = res.get((m, t, e))
                 ok = r is not None and r["status"] == "ok"
-                kib = fnum(r["rss_kib"]) if ok else None
+                kib = fnum(r["rss_kib"]) if ok else None  # largest over the rounds
                 rss.append(kib / 1024 if kib else None)
                 opn.append(fnum(r["open_ms"]) if ok else None)
             per_w = rss[0] / wmib if rss[0] else None

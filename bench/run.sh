@@ -11,14 +11,19 @@
 # Environment:
 #   BENCH_RUNS=20          timed runs per engine (after one warm-up run)
 #   BENCH_THREADS="1 2"    thread counts
+#   BENCH_ROUNDS=3         rounds of the whole model x threads x engine sweep; the report keeps
+#                          each engine's best (lowest) round median, and shows the spread
 #   BENCH_MODELS="..."     subset of: resnet18 resnet50 mobilenet_v2 squeezenet1_1 efficientnet_b0
 #   BENCH_PEAK_GFLOPS=116  peak float32 GFLOP/s of one core, for the "% of peak" column
+#   BENCH_WAIT_IDLE=0      wait up to this many seconds for the 1-minute load average to fall
+#                          below 0.3 before the sweep (the machine is shared)
 #   MINIRT=path            time this minirt binary instead of building build/minirt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${BENCH_RUNS:-20}
 threads_list=${BENCH_THREADS:-"1 2"}
+rounds=${BENCH_ROUNDS:-3}
 models=${BENCH_MODELS:-"resnet18 resnet50 mobilenet_v2 squeezenet1_1 efficientnet_b0"}
 peak=${BENCH_PEAK_GFLOPS:-116}
 py=/usr/bin/python3
@@ -75,7 +80,7 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 tsv=$work/results.tsv
-printf 'model\tthreads\tengine\tstatus\tmedian_ms\tmin_ms\trss_kib\topen_ms\tmax_abs_diff\tnote\n' >"$tsv"
+printf 'round\tmodel\tthreads\tengine\tstatus\tmedian_ms\tmin_ms\trss_kib\topen_ms\tmax_abs_diff\tnote\n' >"$tsv"
 
 # field KEY FILE: the value of KEY=VALUE in FILE's last line that has it ("" if none).
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2" | tail -n1; }
@@ -102,7 +107,7 @@ record() {
     rss=$(rss_kib "$p.time")
     [ -n "$median" ] || { status="failed(no bench line)"; note=$(tail -n1 "$p.err" || true); }
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$model" "$t" "$engine" "$status" "$median" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$model" "$t" "$engine" "$status" "$median" \
     "$min" "$rss" "$open_ms" "$diff" "${note//$'\t'/ }" >>"$tsv"
   log "  $engine: $status ${median:+median ${median} ms} ${rss:+peak RSS ${rss} KiB}"
 }
@@ -114,11 +119,41 @@ base_ort=$(base ort node -e "require('./bench/node_modules/onnxruntime-node')" |
 base_torch=$(base torch "$py" -c 'import numpy, torch, torchvision' || true)
 
 for model in $models; do
+  "$py" bench/flops.py --json "$out/models/$model/model.onnx" >"$work/$model.flops.json"
+done
+
+wait_idle=${BENCH_WAIT_IDLE:-0}
+if [ "$wait_idle" -gt 0 ]; then
+  log "waiting up to ${wait_idle}s for the load average to fall below 0.3"
+  deadline=$((SECONDS + wait_idle))
+  until awk '{ exit !($1 < 0.3) }' /proc/loadavg || [ "$SECONDS" -ge "$deadline" ]; do sleep 5; done
+fi
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# How busy the machine was with other work during the sweep: CPU time of all processes
+# (/proc/stat: user nice system irq softirq steal) minus that of this script's children (`times`),
+# and the CPU time the hypervisor stole from this VM.
+cpu_ticks() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $2 + $3 + $4 + $7 + $8 + $9, $9, t }' \
+    /proc/stat
+}
+# children_s: user + system seconds of this shell's finished children, from `times` run in this
+# shell (not in a $(...) subshell, which would report its own).
+children_s() {
+  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+       printf "%.2f", s }' "$work/times.txt"
+}
+read -r busy0 steal0 total0 < <(cpu_ticks)
+times >"$work/times.txt"
+kids0=$(children_s)
+t_sweep0=$(now_ns)
+
+for round in $(seq 1 "$rounds"); do
+for model in $models; do
   dir=$out/models/$model
-  "$py" bench/flops.py --json "$dir/model.onnx" >"$work/$model.flops.json"
   for t in $threads_list; do
-    log "$model, $t thread(s)"
-    p=$work/$model.t$t
+    log "round $round/$rounds: $model, $t thread(s)"
+    p=$work/$model.t$t.r$round
 
     # minirt: one plain run (load + one inference + write the output), timed as a whole process,
     # then the timed runs in a second process under /usr/bin/time.
@@ -157,6 +192,13 @@ print(f"{float(n.max(n.abs(a - b))):.3e}" if a.shape == b.shape else f"shape {a.
     record "$model" "$t" torch "$rc" "$p.torch" "$open_ms" "$(field max_abs_diff "$p.torch.out")"
   done
 done
+done
+read -r busy1 steal1 total1 < <(cpu_ticks)
+times >"$work/times.txt"
+kids1=$(children_s)
+other_pct=$(awk -v b=$((busy1 - busy0)) -v hz="$(getconf CLK_TCK)" -v k0="$kids0" -v k1="$kids1" \
+  -v wall=$(($(now_ns) - t_sweep0)) -v n="$(nproc)" \
+  'BEGIN { o = b / hz - (k1 - k0); if (o < 0) o = 0; printf "%.1f", 100 * o / (wall / 1e9 * n) }')
 
 # --- Report ------------------------------------------------------------------------------------
 avx512=no
@@ -167,6 +209,11 @@ grep -qw avx512f /proc/cpuinfo && avx512=yes
   printf 'cores\t%s\n' "$(nproc)"
   printf 'avx512\t%s\n' "$avx512"
   printf 'runs\t%s\n' "$runs"
+  printf 'rounds\t%s\n' "$rounds"
+  printf 'other_cpu_pct\t%s\n' "$other_pct"
+  printf 'load_start\t%s\n' "$load_start"
+  printf 'steal_pct\t%s\n' "$(awk -v s=$((steal1 - steal0)) -v t=$((total1 - total0)) \
+    'BEGIN { printf "%.1f", (t > 0) ? 100 * s / t : 0 }')"
   printf 'models_dir\t%s\n' "$out/models"
   printf 'base_rss_kib\t%s %s %s\n' "${base_minirt:-?}" "${base_ort:-?}" "${base_torch:-?}"
   printf 'peak_gflops_per_core\t%s\n' "$peak"

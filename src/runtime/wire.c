@@ -35,8 +35,8 @@ static bool mr_wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
 }
 
 static mr_status mr_wire_bad(mr_wire *w, const uint8_t *at, const char *problem) {
-    return mr_error(w->ctx, MINIRT_ERR_MODEL, "not a valid %s: %s at byte %zu (truncated?)", w->what,
-                    problem, (size_t)(at - w->base));
+    return mr_error(w->ctx, MINIRT_ERR_MODEL, "not a valid %s: %s at byte %zu (truncated?)",
+                    w->what, problem, (size_t)(at - w->base));
 }
 
 static mr_status mr_wire_walk(mr_wire *w, const uint8_t *p, const uint8_t *end,
