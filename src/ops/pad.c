@@ -325,6 +325,7 @@ const mr_op mr_op_pad = {
     .prepare = mr_pad_prepare,
     .infer = mr_pad_infer,
     .run = mr_pad_run,
+    .plan_inputs = 1u << 1, /* pads (constant_value is read at run time) */
 };
 
 /* ---- Slice ----
@@ -527,4 +528,5 @@ const mr_op mr_op_slice = {
     .prepare = mr_slice_prepare,
     .infer = mr_slice_infer,
     .run = mr_slice_run,
+    .plan_inputs = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4), /* starts, ends, axes, steps */
 };

@@ -644,6 +644,7 @@ const mr_op mr_op_split = {
     .prepare = mr_split_prepare,
     .infer = mr_split_infer,
     .run = mr_split_run,
+    .plan_inputs = 1u << 1, /* split (opsets 1 and 13+) */
 };
 
 /* ---- Gather ----
@@ -914,6 +915,7 @@ const mr_op mr_op_tile_1 = {
     .prepare = mr_tile_prepare,
     .infer = mr_tile_infer,
     .run = mr_tile_run,
+    .plan_inputs = (1u << 1) | (1u << 2), /* tiles, axis */
 };
 
 const mr_op mr_op_tile = {
@@ -928,4 +930,5 @@ const mr_op mr_op_tile = {
     .prepare = mr_tile_prepare,
     .infer = mr_tile_infer,
     .run = mr_tile_run,
+    .plan_inputs = 1u << 1, /* repeats */
 };
