@@ -116,6 +116,9 @@ typedef struct minirt_options {
     int64_t max_nodes;       /* most nodes a graph may have (after inlining functions); 0 = 2^20 */
     int max_nesting_depth;   /* deepest message nesting in the file (sub-graphs); 0 = 64 */
     int profile;             /* nonzero: time every node of every run (minirt_profile_*) */
+    int optimize;            /* graph optimization: 0 = run as written, 1 = remove Identity and
+                                inference Dropout, 2 = also fuse BatchNormalization, residual Add
+                                and activations into Conv. minirt_options_init sets 2. */
 } minirt_options;
 
 /* Fill o with the defaults. */

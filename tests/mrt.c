@@ -57,6 +57,7 @@ void mrt_node_free(mr_ctx *ctx, mr_node *n) {
     free(n->name);
     free(n->op_type);
     free(n->domain);
+    if (n->op && n->op->release && n->params) n->op->release(ctx, n);
     mr_free(ctx, n->params);
     memset(n, 0, sizeof(*n));
 }

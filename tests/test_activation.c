@@ -328,8 +328,10 @@ static void expect_ew_error(const char *op, int opset, int dtype, const char *at
 
 static void test_activation_errors(void **state) {
     (void)state;
-    expect_ew_error("Relu", 13, MINIRT_INT32, NULL, 0, MINIRT_ERR_MODEL, "int32");
-    expect_ew_error("Relu", 14, MINIRT_UINT8, NULL, 0, MINIRT_ERR_UNSUPPORTED, "uint8");
+    expect_ew_error("Relu", 13, MINIRT_INT32, NULL, 0, MINIRT_ERR_MODEL,
+                    "int32, which Relu does not accept at opset 13");
+    expect_ew_error("Relu", 14, MINIRT_UINT8, NULL, 0, MINIRT_ERR_MODEL, "uint8");
+    expect_ew_error("Relu", 14, MINIRT_BOOL, NULL, 0, MINIRT_ERR_MODEL, "bool");
     expect_ew_error("Relu", 22, F32, NULL, 0, MINIRT_ERR_UNSUPPORTED, "Relu");
     expect_ew_error("LeakyRelu", 16, MINIRT_INT32, NULL, 0, MINIRT_ERR_MODEL,
                     "int32, which LeakyRelu does not accept at opset 16");

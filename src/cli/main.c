@@ -30,9 +30,12 @@ typedef struct cli_args {
     const char **inputs; /* INPUT arguments, in order (pointers into argv) */
     int n_inputs;
     const char *outdir;
-    int threads; /* 0 = one per online CPU */
-    int bench;   /* timed runs; 0 = no benchmark */
-    bool check;  /* --check: validate and report, do not run */
+    int threads;          /* 0 = one per online CPU */
+    int bench;            /* timed runs; 0 = no benchmark */
+    bool check;           /* --check: validate and report, do not run */
+    int optimize;         /* graph optimization level; -1 = the library's default */
+    const char *profile;  /* --profile FILE: Chrome trace of the last run */
+    bool profile_summary; /* --profile-summary: per-op table on stdout */
 } cli_args;
 
 /* Print "minirt: error: <message>" as one line on stderr and return status. */
@@ -55,7 +58,8 @@ static void cli_help(int default_threads) {
         "    minirt - run an ONNX model on tensor files\n"
         "\n"
         "SYNOPSIS\n"
-        "    minirt MODEL [INPUT ...] [-o OUTDIR] [--threads N] [--bench N]\n"
+        "    minirt MODEL [INPUT ...] [-o OUTDIR] [--threads N] [--bench N] [--optimize L]\n"
+        "           [--profile FILE] [--profile-summary]\n"
         "    minirt --check MODEL\n"
         "    minirt --help\n"
         "    minirt --version\n"
@@ -88,6 +92,18 @@ static void cli_help(int default_threads) {
         "        After one warm-up run, time N more runs (1 to %d) of the model, inference only\n"
         "        (not loading), and print one line:\n"
         "            bench: runs=N threads=T median_ms=X min_ms=Y\n"
+        "    --optimize L\n"
+        "        Graph optimization level: 0 runs the graph as written (for debugging), 1 removes\n"
+        "        Identity and inference Dropout nodes, 2 (the default) also fuses "
+        "BatchNormalization,\n"
+        "        residual Add and activations into Conv.\n"
+        "    --profile FILE\n"
+        "        Time every node and write the last run as Chrome trace-event JSON to FILE (open "
+        "it\n"
+        "        in https://ui.perfetto.dev): node, op, algorithm, shapes, GFLOP.\n"
+        "    --profile-summary\n"
+        "        Time every node and print a table per op type and algorithm: time per run,\n"
+        "        share and GFLOP/s (over the --bench runs, if any).\n"
         "    --check\n"
         "        Load and validate MODEL without running it. Lists every problem at once (each\n"
         "        unsupported operator with its nodes and opset, each unusable attribute or type),\n"
@@ -181,6 +197,18 @@ static int cli_parse(int argc, char **argv, cli_args *args, int default_threads)
                     CLI_EXIT_USAGE,
                     "invalid --threads value '%s': expected a whole number from 1 to %d", v,
                     CLI_MAX_THREADS);
+        } else if (cli_option(argc, argv, &i, "--optimize", NULL, &v)) {
+            if (!v || !(strcmp(v, "0") == 0 || strcmp(v, "1") == 0 || strcmp(v, "2") == 0))
+                return cli_error(CLI_EXIT_USAGE,
+                                 "invalid --optimize value '%s': expected 0, 1 or 2", v ? v : "");
+            args->optimize = v[0] - '0';
+        } else if (cli_option(argc, argv, &i, "--profile", NULL, &v)) {
+            if (!v || !*v)
+                return cli_error(CLI_EXIT_USAGE,
+                                 "option --profile needs a file (see minirt --help)");
+            args->profile = v;
+        } else if (strcmp(a, "--profile-summary") == 0) {
+            args->profile_summary = true;
         } else if (cli_option(argc, argv, &i, "--bench", NULL, &v)) {
             if (!v)
                 return cli_error(CLI_EXIT_USAGE,
@@ -465,6 +493,8 @@ static int cli_run(const cli_args *args) {
     minirt_options o;
     minirt_options_init(&o);
     o.threads = args->threads;
+    if (args->optimize >= 0) o.optimize = args->optimize;
+    o.profile = args->profile || args->profile_summary;
     minirt_session *s = NULL;
     if (minirt_open(args->model, &o, &s) != MINIRT_OK) {
         const char *msg = minirt_errmsg(s);
@@ -491,6 +521,12 @@ static int cli_run(const cli_args *args) {
     if (!status && args->bench > 0)
         printf("bench: runs=%d threads=%d median_ms=%.3f min_ms=%.3f\n", args->bench, args->threads,
                median, fastest);
+    if (!status && args->profile && minirt_profile_write_trace(s, args->profile) != MINIRT_OK)
+        status = cli_error(CLI_EXIT_RUNTIME, "%s", minirt_errmsg(s));
+    if (!status && args->profile_summary) {
+        const char *table = minirt_profile_summary(s);
+        printf("%s", table ? table : "(no profile)\n");
+    }
     if (files)
         for (size_t i = 0; i < n_in; i++)
             mr_io_free(&ctx, &files[i]);
@@ -510,6 +546,7 @@ static int cli_check(const cli_args *args) {
     minirt_options o;
     minirt_options_init(&o);
     o.threads = args->threads;
+    if (args->optimize >= 0) o.optimize = args->optimize;
     minirt_session *s = NULL;
     int status = 0;
     if (minirt_open(args->model, &o, &s) == MINIRT_OK) {
@@ -533,6 +570,7 @@ int main(int argc, char **argv) {
     int default_threads = cpus < 1 ? 1 : cpus > CLI_MAX_THREADS ? CLI_MAX_THREADS : (int)cpus;
     cli_args args;
     memset(&args, 0, sizeof(args));
+    args.optimize = -1;
     args.inputs = malloc((size_t)(argc > 0 ? argc : 1) * sizeof(*args.inputs));
     if (!args.inputs) return cli_error(CLI_EXIT_RUNTIME, "out of memory");
     int status = cli_parse(argc, argv, &args, default_threads);

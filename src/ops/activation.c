@@ -199,31 +199,20 @@ MR_ACT_KERNEL(mr_act_clip, float, MR_CLAMP(v, a, b))
 /* ---- Relu ----
  * Y[i] = max(X[i], 0); a NaN passes through (as numpy.maximum does). Opset 1 also had a
  * `consumed_inputs` attribute (a legacy in-place hint), which is ignored.
- * Float types in all opsets; int8/int32/int64 since opset 14.
+ * Float types in all opsets; integer types since opset 14 (int8, int32, int64 computed here).
  * https://onnx.ai/onnx/operators/onnx__Relu.html
  */
 
 static mr_status mr_relu_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
-    const mr_tensor *x = in[0];
-    switch (x->dtype) {
-    case MINIRT_FLOAT32:
-    case MINIRT_FLOAT64:
-        break;
-    case MINIRT_INT8:
-    case MINIRT_INT32:
-    case MINIRT_INT64:
-        if (node->opset < 14)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "input X has type %s, which Relu accepts only from opset 14 (the "
-                                 "model has opset %d)",
-                                 mr_dtype_name(x->dtype), node->opset);
-        break;
-    default:
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "input X has unsupported type %s",
-                             mr_dtype_name(x->dtype));
-    }
-    mr_act_same_shape(node, x, out[0]);
+    unsigned ints = MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MR_ACT_I16) | MR_ACT_T(MINIRT_INT32) |
+                    MR_ACT_T(MINIRT_INT64);
+    unsigned spec = MR_ACT_FLOATS | (node->opset >= 14 ? ints : 0);
+    unsigned impl =
+        MR_ACT_F32_F64 | MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MINIRT_INT32) | MR_ACT_T(MINIRT_INT64);
+    mr_status st = mr_act_check_type(ctx, node, "X", in[0]->dtype, impl, spec);
+    if (st != MINIRT_OK) return st;
+    mr_act_same_shape(node, in[0], out[0]);
     return MINIRT_OK;
 }
 
@@ -289,7 +278,7 @@ typedef struct mr_act_kind {
     mr_act_f32_fn f32;
     mr_act_f64_fn f64; /* NULL: float32 only */
     unsigned attrs;    /* MR_ACT_ALPHA | MR_ACT_BETA | MR_ACT_GAMMA read from the node */
-    float def[3];      /* alpha, beta, gamma when absent (or fixed, for HardSwish) */
+    float def[3];      /* alpha, beta, gamma when absent */
     unsigned spec;     /* types ONNX accepts */
     mr_status (*check)(mr_ctx *ctx, const mr_node *node, mr_act_params *p); /* NULL if none */
 } mr_act_kind;

@@ -8,40 +8,28 @@
  * with K = (C/group) * prod(kernel) and P = prod(output spatial), so the GEMM writes NCHW output
  * directly. col is built in blocks of output positions that fit a bounded workspace; a block is a
  * column range of the GEMM, written in place with ldc = P. A 1x1 kernel with stride 1 and no
- * padding needs no im2col: X[n, g] already is col.
+ * padding needs no im2col: X[n, g] already is col. Depthwise layers and 3x3 stride-1 layers may use
+ * the faster algorithms of conv_depthwise.c and conv_winograd.c (see conv.h), chosen at infer.
+ *
+ * Fusion: the graph optimizer (optimize.c) folds a following activation and residual Add into the
+ * node (mr_node.fuse; the Add's other operand becomes input 3, after an absent or present B). The
+ * output is then act(conv + bias + residual), the residual broadcast to the output's shape if it is
+ * smaller.
  */
 #include <string.h>
 
+#include "conv.h"
 #include "mr.h"
-
-enum { MR_PAD_NOTSET, MR_PAD_VALID, MR_PAD_SAME_UPPER, MR_PAD_SAME_LOWER };
 
 /* Workspace budget for one im2col block (bytes). */
 #define MR_CONV_WS_BUDGET ((int64_t)8 << 20)
 #define MR_CONV_MIN_BLOCK 64
 
-typedef struct mr_conv_params {
-    /* attributes (prepare) */
-    int auto_pad;
-    int64_t group;
-    int n_kernel, n_strides, n_dilations, n_pads;
-    int64_t kernel[MR_MAX_DIMS], strides[MR_MAX_DIMS], dilations[MR_MAX_DIMS];
-    int64_t pads[2 * MR_MAX_DIMS];
-    /* geometry at the current shapes (infer) */
-    int nsp;                  /* spatial rank */
-    int64_t in[MR_MAX_DIMS];  /* input spatial extents */
-    int64_t out[MR_MAX_DIMS]; /* output spatial extents */
-    int64_t k[MR_MAX_DIMS], s[MR_MAX_DIMS], d[MR_MAX_DIMS];
-    int64_t pad_begin[MR_MAX_DIMS];
-    int64_t N, C, M, Cg, Mg, K, P, in_size; /* in_size = prod(in) */
-    int64_t block;                          /* output positions per im2col block */
-    bool pointwise;                         /* 1x1, stride 1, no padding: GEMM straight on X */
-} mr_conv_params;
-
 static mr_status mr_conv_prepare(mr_ctx *ctx, mr_node *node) {
     mr_conv_params *p = mr_calloc(ctx, 1, sizeof(*p));
     if (!p) return mr_nomem(ctx);
     node->params = p;
+    p->residual_input = -1;
     const char *ap;
     mr_status st;
     if ((st = mr_attr_string(ctx, node, "auto_pad", "NOTSET", &ap)) != MINIRT_OK) return st;
@@ -82,6 +70,12 @@ static mr_status mr_conv_prepare(mr_ctx *ctx, mr_node *node) {
         if (p->pads[i] < 0)
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "pads[%d] is %lld; pads must be >= 0",
                                  i, (long long)p->pads[i]);
+    /* the optimizer's fusion (optimize.c): an activation and a residual input after B */
+    p->epi = node->fuse.epi;
+    p->residual_input = node->fuse.residual > 0 ? node->fuse.residual : -1;
+    if (node->n_in > 3 && p->residual_input != 3)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "Conv takes 2 or 3 inputs, not %d",
+                             node->n_in);
     if (p->n_pads && p->auto_pad != MR_PAD_NOTSET) {
         /* The spec says pads and auto_pad must not be used together; exporters do write zero pads
          * beside auto_pad, which are harmless. */
@@ -96,6 +90,67 @@ static mr_status mr_conv_prepare(mr_ctx *ctx, mr_node *node) {
 static int64_t mr_ceil_div(int64_t a, int64_t b) {
     /* b > 0 */
     return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+/*
+ * Plan the fused residual R against the output Y [N, M, spatial...]: R must broadcast to Y's shape
+ * without changing it (the Add it replaces would otherwise have produced a larger tensor). Strides
+ * over (n, m, position) are recorded; 0 where R is broadcast, and a per-position stride only when R
+ * covers the spatial dims in full.
+ */
+static mr_status mr_conv_residual_plan(mr_ctx *ctx, mr_node *node, mr_conv_params *p,
+                                       const mr_tensor *R, const mr_tensor *Y) {
+    char b1[160], b2[160];
+    if (R->dtype != MINIRT_FLOAT32)
+        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "fused residual is %s, not float32",
+                             mr_dtype_name(R->dtype));
+    int r = Y->ndim;
+    int64_t rd[MR_MAX_DIMS];
+    bool ok = R->ndim <= r;
+    for (int i = 0; ok && i < r; i++) {
+        int j = i - (r - R->ndim);
+        rd[i] = j >= 0 ? R->dims[j] : 1;
+        ok = rd[i] == Y->dims[i] || rd[i] == 1;
+    }
+    bool spatial_full = true, spatial_one = true;
+    for (int i = 2; ok && i < r; i++) {
+        spatial_full &= rd[i] == Y->dims[i];
+        spatial_one &= rd[i] == 1;
+    }
+    if (!ok || !(spatial_full || spatial_one))
+        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
+                             "fused residual of shape %s does not broadcast to the output %s "
+                             "(open with optimization level 1 to run the Add on its own)",
+                             mr_dims_str(b1, sizeof(b1), R->ndim, R->dims),
+                             mr_dims_str(b2, sizeof(b2), Y->ndim, Y->dims));
+    int64_t pos = spatial_full ? p->P : 1;
+    p->res_stride[2] = spatial_full ? 1 : 0;
+    p->res_stride[1] = rd[1] == 1 ? 0 : pos;
+    p->res_stride[0] = rd[0] == 1 ? 0 : rd[1] * pos;
+    p->residual_full = spatial_full && rd[0] == Y->dims[0] && rd[1] == Y->dims[1];
+    return MINIRT_OK;
+}
+
+/* Transform constant weights for Winograd once; kept while W stays the same tensor. */
+static mr_status mr_conv_wino_prepare(mr_ctx *ctx, mr_node *node, mr_conv_params *p,
+                                      const mr_tensor *W) {
+    size_t bytes = mr_conv_wino_packed_bytes(p);
+    if (p->packed && p->packed_from == W->data && p->packed_bytes == bytes) return MINIRT_OK;
+    mr_free(ctx, p->packed);
+    p->packed = NULL;
+    if ((int64_t)bytes > ctx->max_tensor_bytes)
+        return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "Winograd weights are too large");
+    if (!(p->packed = mr_alloc(ctx, bytes))) return mr_nomem(ctx);
+    mr_conv_wino_pack(p, W->data, p->packed);
+    p->packed_from = W->data;
+    p->packed_bytes = bytes;
+    return MINIRT_OK;
+}
+
+static void mr_conv_release(mr_ctx *ctx, mr_node *node) {
+    mr_conv_params *p = node->params;
+    mr_free(ctx, p->packed);
+    p->packed = NULL;
 }
 
 static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
@@ -156,7 +211,7 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                              mr_dims_str(b1, sizeof(b1), nsp, p->kernel),
                              mr_dims_str(b2, sizeof(b2), W->ndim, W->dims));
     int64_t K = p->Cg, P = 1, in_size = 1;
-    p->pointwise = true;
+    bool pointwise = true;
     for (int i = 0; i < nsp; i++) {
         int64_t n_in = X->dims[2 + i], k = W->dims[2 + i];
         int64_t s = p->n_strides ? p->strides[i] : 1, d = p->n_dilations ? p->dilations[i] : 1;
@@ -201,7 +256,8 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         p->s[i] = s;
         p->d[i] = d;
         p->pad_begin[i] = pb;
-        if (k != 1 || s != 1 || pb != 0 || pe != 0) p->pointwise = false;
+        if (k != 1 || s != 1 || pb != 0 || pe != 0) pointwise = false;
+        p->pad_end[i] = pe;
         if (!mr_mul_i64(K, k, &K) || !mr_mul_i64(P, o, &P) || !mr_mul_i64(in_size, n_in, &in_size))
             return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "sizes overflow");
     }
@@ -217,8 +273,34 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     out[0]->dims[1] = p->M;
     memcpy(out[0]->dims + 2, p->out, (size_t)nsp * sizeof(int64_t));
     node->workspace = 0;
+    node->flops = 2 * p->N * p->M * P * K;
+
+    /* the fused residual: the output's shape, or broadcastable to it */
+    const mr_tensor *R = p->residual_input >= 0 ? in[p->residual_input] : NULL;
+    if (R) {
+        mr_status st = mr_conv_residual_plan(ctx, node, p, R, out[0]);
+        if (st != MINIRT_OK) return st;
+    }
+
+    /* the algorithm: the fastest valid one */
+    p->algo = MR_CONV_IM2COL;
+    node->algo = "im2col+gemm";
+    if (pointwise) {
+        p->algo = MR_CONV_POINTWISE;
+        node->algo = "gemm-1x1";
+    } else if (mr_conv_dw_supported(p)) {
+        p->algo = MR_CONV_DEPTHWISE;
+        node->algo = "depthwise";
+    } else if (W->data && mr_conv_wino_supported(p)) {
+        mr_status st = mr_conv_wino_prepare(ctx, node, p, W);
+        if (st != MINIRT_OK) return st;
+        p->algo = MR_CONV_WINOGRAD;
+        node->algo = "winograd";
+        node->workspace = mr_conv_wino_workspace(p);
+        return MINIRT_OK;
+    }
     p->block = P;
-    if (!p->pointwise && P > 0 && K > 0) {
+    if (p->algo == MR_CONV_IM2COL && P > 0 && K > 0) {
         int64_t block = MR_CONV_WS_BUDGET / (K * (int64_t)sizeof(float));
         if (block < MR_CONV_MIN_BLOCK) block = MR_CONV_MIN_BLOCK;
         if (block > P) block = P;
@@ -327,48 +409,76 @@ static void mr_im2col_nd(const mr_conv_params *p, const float *x, float *col, in
     }
 }
 
+/* Y[n] = act(Y[n] + residual) over one image's output [M, P]. */
+static void mr_conv_finish(const mr_conv_params *p, const float *R, float *yn, int64_t n) {
+    const int64_t P = p->P, M = p->M;
+    if (R) {
+        const float *rn = R + n * p->res_stride[0];
+        for (int64_t m = 0; m < M; m++) {
+            const float *rm = rn + m * p->res_stride[1];
+            float *ym = yn + m * P;
+            if (p->res_stride[2])
+                for (int64_t q = 0; q < P; q++)
+                    ym[q] += rm[q];
+            else
+                for (int64_t q = 0; q < P; q++)
+                    ym[q] += rm[0];
+        }
+    }
+    if (p->epi.act != MR_ACT_NONE) mr_epilogue_apply(&p->epi, yn, M * P);
+}
+
+/* im2col + GEMM (or the pointwise GEMM) for one image and group. */
+static void mr_conv_gemm(const mr_conv_params *p, const float *xg, const float *wg, const float *bg,
+                         float *yg, float *col) {
+    const int64_t P = p->P, K = p->K, Mg = p->Mg;
+    /* The bias seeds the output so the GEMM accumulates onto it (beta = 1). */
+    float beta = 0.0f;
+    if (bg) {
+        for (int64_t m = 0; m < Mg; m++) {
+            float *row = yg + m * P;
+            for (int64_t q = 0; q < P; q++)
+                row[q] = bg[m];
+        }
+        beta = 1.0f;
+    } else if (K == 0) {
+        memset(yg, 0, (size_t)(Mg * P) * sizeof(float));
+    }
+    if (K == 0) return;
+    if (p->algo == MR_CONV_POINTWISE) {
+        mr_sgemm(false, false, Mg, P, K, 1.0f, wg, K, xg, P, beta, yg, P);
+        return;
+    }
+    for (int64_t p0 = 0; p0 < P; p0 += p->block) {
+        int64_t len = P - p0 < p->block ? P - p0 : p->block;
+        if (p->nsp == 2)
+            mr_im2col_2d(p, xg, col, p0, len);
+        else
+            mr_im2col_nd(p, xg, col, p0, len);
+        mr_sgemm(false, false, Mg, len, K, 1.0f, wg, K, col, len, beta, yg + p0, P);
+    }
+}
+
 static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                              mr_tensor *const *out, void *ws) {
     (void)ctx;
     const mr_conv_params *p = node->params;
     const float *X = in[0]->data, *W = in[1]->data;
     const float *B = node->n_in > 2 && in[2] ? in[2]->data : NULL;
+    const float *R = p->residual_input >= 0 ? in[p->residual_input]->data : NULL;
     float *Y = out[0]->data;
-    float *col = ws;
-    const int64_t P = p->P, K = p->K, Mg = p->Mg;
-    if (P == 0 || p->M == 0) return MINIRT_OK;
+    if (p->P == 0 || p->M == 0 || p->N == 0) return MINIRT_OK;
+    if (p->algo == MR_CONV_DEPTHWISE)
+        mr_conv_dw_run(p, X, W, B, Y);
+    else if (p->algo == MR_CONV_WINOGRAD)
+        mr_conv_wino_run(p, p->packed, X, B, Y, ws);
     for (int64_t n = 0; n < p->N; n++) {
-        for (int64_t g = 0; g < p->group; g++) {
-            const float *xg = X + (n * p->C + g * p->Cg) * p->in_size;
-            const float *wg = W + g * Mg * K;
-            float *yg = Y + (n * p->M + g * Mg) * P;
-            /* The bias seeds the output so the GEMM accumulates onto it (beta = 1). */
-            float beta = 0.0f;
-            if (B) {
-                for (int64_t m = 0; m < Mg; m++) {
-                    float b = B[g * Mg + m];
-                    float *row = yg + m * P;
-                    for (int64_t q = 0; q < P; q++)
-                        row[q] = b;
-                }
-                beta = 1.0f;
-            } else if (K == 0) {
-                memset(yg, 0, (size_t)(Mg * P) * sizeof(float));
-            }
-            if (K == 0) continue;
-            if (p->pointwise) {
-                mr_sgemm(false, false, Mg, P, K, 1.0f, wg, K, xg, P, beta, yg, P);
-                continue;
-            }
-            for (int64_t p0 = 0; p0 < P; p0 += p->block) {
-                int64_t len = P - p0 < p->block ? P - p0 : p->block;
-                if (p->nsp == 2)
-                    mr_im2col_2d(p, xg, col, p0, len);
-                else
-                    mr_im2col_nd(p, xg, col, p0, len);
-                mr_sgemm(false, false, Mg, len, K, 1.0f, wg, K, col, len, beta, yg + p0, P);
-            }
-        }
+        float *yn = Y + n * p->M * p->P;
+        if (p->algo == MR_CONV_IM2COL || p->algo == MR_CONV_POINTWISE)
+            for (int64_t g = 0; g < p->group; g++)
+                mr_conv_gemm(p, X + (n * p->C + g * p->Cg) * p->in_size, W + g * p->Mg * p->K,
+                             B ? B + g * p->Mg : NULL, yn + g * p->Mg * p->P, ws);
+        mr_conv_finish(p, R, yn, n);
     }
     return MINIRT_OK;
 }
@@ -379,10 +489,12 @@ const mr_op mr_op_conv = {
     .since = 1,
     .until = 21,
     .min_inputs = 2,
-    .max_inputs = 3,
+    .max_inputs = 4, /* X, W, B, and a fused residual (optimize.c) */
     .min_outputs = 1,
     .max_outputs = 1,
     .prepare = mr_conv_prepare,
     .infer = mr_conv_infer,
     .run = mr_conv_run,
+    .release = mr_conv_release,
+    .flags = MR_OP_FUSES,
 };

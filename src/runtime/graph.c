@@ -176,8 +176,37 @@ static mr_status mr_graph_resolve(mr_ctx *ctx, mr_graph *g) {
     return first;
 }
 
+/* "N nodes; ops: Conv x20 Relu x17 ..." and the parameter count, before optimization rewrites them
+ * (for minirt_summary). */
+static mr_status mr_graph_describe(mr_ctx *ctx, mr_graph *g) {
+    const size_t cap = 2048;
+    char *buf = mr_alloc(ctx, cap);
+    if (!buf) return mr_nomem(ctx);
+    size_t len = 0;
+    int w = snprintf(buf, cap, "%d nodes; ops:", g->n_nodes);
+    len = w > 0 ? (size_t)w : 0;
+    for (int i = 0; i < g->n_nodes && len < cap; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
+        if (seen) continue;
+        int count = 0;
+        for (int j = i; j < g->n_nodes; j++)
+            count += strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
+        w = snprintf(buf + len, cap - len, " %s x%d", g->nodes[i].op_type, count);
+        if (w > 0) len = len + (size_t)w < cap ? len + (size_t)w : cap - 1;
+    }
+    g->ops_text = buf;
+    g->n_params = 0;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].kind == MR_VALUE_CONST) g->n_params += mr_numel(&g->values[v].t);
+    return MINIRT_OK;
+}
+
 mr_status mr_graph_validate(mr_ctx *ctx, mr_graph *g) {
     mr_status st = mr_graph_sort(ctx, g);
+    if (st == MINIRT_OK) st = mr_graph_describe(ctx, g);
+    if (st == MINIRT_OK) st = mr_graph_optimize(ctx, g, ctx->optimize);
     if (st != MINIRT_OK) return st;
     return mr_graph_resolve(ctx, g);
 }

@@ -5,6 +5,7 @@
  *
  * Spec: https://github.com/onnx/onnx/blob/main/docs/IR.md
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "inline.h"
@@ -434,6 +435,7 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr
     if (cap > 0x3fffffff || flat->n > 0x3fffffff)
         return mr_error(ctx, MINIRT_ERR_LIMIT, "graph has too many values (%lld)", (long long)cap);
     g->values = mr_calloc(ctx, (size_t)(cap ? cap : 1), sizeof(mr_value));
+    g->cap_values = (int)(cap ? cap : 1);
     g->nodes = mr_calloc(ctx, flat->n ? flat->n : 1, sizeof(mr_node));
     g->inputs = mr_calloc(ctx, gp->n_input ? gp->n_input : 1, sizeof(int));
     g->outputs = mr_calloc(ctx, gp->n_output ? gp->n_output : 1, sizeof(int));
@@ -615,27 +617,67 @@ mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g)
     return st;
 }
 
+void mr_node_free(mr_ctx *ctx, mr_node *n) {
+    for (int a = 0; a < n->n_attr; a++)
+        mr_attr_free(ctx, &n->attr[a]);
+    mr_free(ctx, n->attr);
+    mr_free(ctx, n->name);
+    mr_free(ctx, n->op_type);
+    mr_free(ctx, n->domain);
+    mr_free(ctx, n->in);
+    mr_free(ctx, n->out);
+    if (n->op && n->op->release && n->params) n->op->release(ctx, n);
+    mr_free(ctx, n->params);
+    memset(n, 0, sizeof(*n));
+}
+
+mr_status mr_graph_add_const(mr_ctx *ctx, mr_graph *g, const char *base, int dtype, int ndim,
+                             const int64_t *dims, int *idx) {
+    int64_t bytes;
+    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, &bytes);
+    if (st != MINIRT_OK) return st;
+    if (g->n_values == g->cap_values) {
+        int cap = g->cap_values ? 2 * g->cap_values : 16;
+        mr_value *grown = mr_calloc(ctx, (size_t)cap, sizeof(mr_value));
+        if (!grown) return mr_nomem(ctx);
+        memcpy(grown, g->values, (size_t)g->n_values * sizeof(mr_value));
+        mr_free(ctx, g->values);
+        g->values = grown;
+        g->cap_values = cap;
+    }
+    char name[300];
+    snprintf(name, sizeof(name), "%.200s/folded#%d", base, g->n_values);
+    mr_value *v = &g->values[g->n_values];
+    memset(v, 0, sizeof(*v));
+    v->name = mr_strdup(ctx, name);
+    v->t.data = mr_alloc(ctx, bytes ? (size_t)bytes : 1);
+    if (!v->name || !v->t.data) {
+        mr_free(ctx, v->name);
+        mr_free(ctx, v->t.data);
+        return mr_nomem(ctx);
+    }
+    v->kind = MR_VALUE_CONST;
+    v->producer = -1;
+    v->decl_ndim = -1;
+    v->t.dtype = dtype;
+    v->t.ndim = ndim;
+    memcpy(v->t.dims, dims, (size_t)ndim * sizeof(int64_t));
+    *idx = g->n_values++;
+    return MINIRT_OK;
+}
+
 void mr_graph_free(mr_ctx *ctx, mr_graph *g) {
     for (int i = 0; i < g->n_values; i++) {
         mr_value *v = &g->values[i];
         mr_free(ctx, v->name);
         if (v->kind == MR_VALUE_CONST) mr_free(ctx, v->t.data);
     }
-    for (int i = 0; i < g->n_nodes; i++) {
-        mr_node *n = &g->nodes[i];
-        for (int a = 0; a < n->n_attr; a++)
-            mr_attr_free(ctx, &n->attr[a]);
-        mr_free(ctx, n->attr);
-        mr_free(ctx, n->name);
-        mr_free(ctx, n->op_type);
-        mr_free(ctx, n->domain);
-        mr_free(ctx, n->in);
-        mr_free(ctx, n->out);
-        mr_free(ctx, n->params);
-    }
+    for (int i = 0; i < g->n_nodes; i++)
+        mr_node_free(ctx, &g->nodes[i]);
     for (int i = 0; i < g->n_opsets; i++)
         mr_free(ctx, g->opset_domain[i]);
     mr_free(ctx, g->opset_domain);
+    mr_free(ctx, g->ops_text);
     mr_free(ctx, g->opset_version);
     mr_free(ctx, g->values);
     mr_free(ctx, g->nodes);

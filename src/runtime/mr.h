@@ -32,6 +32,7 @@ typedef struct mr_ctx {
     int64_t max_nodes;
     int max_nesting;
     bool profile; /* time every node of every run */
+    int optimize; /* graph optimization level 0..2 (optimize.c) */
     int threads;
     const char *model_dir; /* during minirt_open only: the model file's directory (external data) */
     char err[MR_ERRLEN];
@@ -143,6 +144,30 @@ typedef struct mr_value {
     int64_t nbytes;   /* bytes at the current shape */
 } mr_value;
 
+/* Activations the graph optimizer can fuse into the op before them (see optimize.c). */
+typedef enum mr_act {
+    MR_ACT_NONE = 0,
+    MR_ACT_RELU,         /* max(x, 0) */
+    MR_ACT_CLIP,         /* min(max(x, alpha), beta) (ReLU6 is Clip(0, 6)) */
+    MR_ACT_LEAKY_RELU,   /* x >= 0 ? x : alpha * x */
+    MR_ACT_SIGMOID,      /* 1 / (1 + exp(-x)) */
+    MR_ACT_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
+    MR_ACT_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 1 / 2)) */
+    MR_ACT_SILU          /* x * sigmoid(x) (Sigmoid followed by Mul with its input) */
+} mr_act;
+
+typedef struct mr_epilogue {
+    mr_act act;
+    float alpha, beta;
+} mr_epilogue;
+
+/* What the optimizer fused into a node: an activation applied to its output, and a residual Add
+ * whose other operand became the node's input number `residual` (0 = none). */
+typedef struct mr_fusion {
+    mr_epilogue epi;
+    int residual;
+} mr_fusion;
+
 struct mr_op;
 
 typedef struct mr_node {
@@ -160,12 +185,13 @@ typedef struct mr_node {
     void *params;     /* the op's parsed attributes (from prepare), freed with mr_free */
     size_t workspace; /* bytes of scratch the op needs at the current shapes (set by infer) */
     bool folded;      /* run at plan time; skipped by minirt_run */
+    mr_fusion fuse;   /* set by the optimizer for ops with MR_OP_FUSES */
     const char *algo; /* the algorithm infer chose (static string, for profiles), or NULL */
     int64_t flops;    /* floating-point operations per run at the current shapes (infer), or 0 */
 } mr_node;
 
 typedef struct mr_graph {
-    int n_values;
+    int n_values, cap_values;
     mr_value *values;
     int n_nodes;
     mr_node *nodes;
@@ -177,6 +203,8 @@ typedef struct mr_graph {
     char **opset_domain;
     int64_t *opset_version;
     int64_t ir_version;
+    char *ops_text;   /* "N nodes; ops: ..." as in the file, before optimization */
+    int64_t n_params; /* elements of the file's constants */
 } mr_graph;
 
 /* Set ctx's error to "node 'NAME' (OP): <fmt>" and return status. */
@@ -213,11 +241,14 @@ typedef mr_status (*mr_infer_fn)(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
                                  mr_tensor *const *out);
 typedef mr_status (*mr_run_fn)(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out, void *ws);
+/* Free what prepare/infer attached to node->params beyond the params block itself (may be NULL). */
+typedef void (*mr_release_fn)(mr_ctx *ctx, mr_node *node);
 
 /* mr_op.flags */
-#define MR_OP_SHAPE_ONLY                                                                           \
-    1u /* reads only its inputs' shapes (Shape, Size): foldable at plan time                       \
-        */
+/* reads only its inputs' shapes (Shape, Size): foldable at plan time */
+#define MR_OP_SHAPE_ONLY 1u
+/* applies node->fuse (activation, residual Add) itself (Conv) */
+#define MR_OP_FUSES 2u
 
 typedef struct mr_op {
     const char *domain; /* "" = ai.onnx */
@@ -231,6 +262,7 @@ typedef struct mr_op {
     mr_run_fn run;
     unsigned flags;       /* MR_OP_* */
     uint32_t plan_inputs; /* bit i: input i must be known at plan time (a shape, axes, scales...) */
+    mr_release_fn release; /* NULL: params is one mr_alloc block */
 } mr_op;
 
 /* Find the implementation of (domain, op_type) at opset; NULL if none. *known is set when the op
@@ -277,6 +309,12 @@ mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tenso
  * (relative to ctx->model_dir) at offset/length (decimal strings or NULL) into mr_alloc'd *data. */
 mr_status mr_external_read(mr_ctx *ctx, const char *what, const char *location, const char *offset,
                            const char *length, int64_t bytes, void **data);
+/* Free everything node n owns (attributes, names, wiring, params) and zero it. */
+void mr_node_free(mr_ctx *ctx, mr_node *n);
+/* Append a constant value of the given type and shape (zeroed data owned by g) named after base;
+ * may move g->values. */
+mr_status mr_graph_add_const(mr_ctx *ctx, mr_graph *g, const char *base, int dtype, int ndim,
+                             const int64_t *dims, int *idx);
 /* Free everything g owns. */
 void mr_graph_free(mr_ctx *ctx, mr_graph *g);
 
@@ -291,7 +329,10 @@ char *mr_profile_table(mr_ctx *ctx, const mr_graph *g, const int64_t *total_ns, 
 
 /* ---- graph checks ---- */
 
-/* Check names, sort nodes topologically (reporting cycles), resolve kernels and run prepare. */
+/* Check names, sort nodes topologically (reporting cycles), optimize at ctx->optimize, resolve
+ * kernels and run prepare. */
 mr_status mr_graph_validate(mr_ctx *ctx, mr_graph *g);
+/* The graph rewrites of optimize.c at level 0, 1 or 2 (after sorting, before resolving). */
+mr_status mr_graph_optimize(mr_ctx *ctx, mr_graph *g, int level);
 
 #endif /* MR_H */

@@ -44,10 +44,10 @@ struct minirt_session {
 };
 
 /*
- * Small integer runtime inputs (at most this many elements) are treated as shape parameters: their
- * contents are copied at bind, are visible to infer, and a change of contents re-plans, as a change
- * of shape does. This is what lets a Reshape shape, Slice starts or ReduceSum axes arrive as a
- * graph input (as in ONNX's node tests).
+ * Runtime inputs that feed an op's plan-time slots (see mr_plan_inputs_needed) are shape
+ * parameters: their contents (at most this many elements) are copied at bind, are visible to infer,
+ * and a change of contents re-plans, as a change of shape does. This is what lets a Reshape shape,
+ * Resize scales or ReduceSum axes arrive as a graph input (as in ONNX's node tests).
  */
 #define MR_SHAPE_INPUT_MAX 64
 
@@ -58,6 +58,7 @@ void minirt_options_init(minirt_options *o) {
     if (!o) return;
     memset(o, 0, sizeof(*o));
     o->struct_size = sizeof(*o);
+    o->optimize = 2;
 }
 
 const char *minirt_version(void) {
@@ -525,21 +526,9 @@ const char *minirt_summary(minirt_session *s) {
     if (!buf) return NULL;
     size_t len = 0;
     buf[0] = '\0';
-    int64_t params = 0;
-    for (int v = 0; v < g->n_values; v++)
-        if (g->values[v].kind == MR_VALUE_CONST) params += mr_numel(&g->values[v].t);
-    mr_append(buf, cap, &len, "%d nodes; ops:", g->n_nodes);
-    /* op types in order of first appearance, with counts */
-    for (int i = 0; i < g->n_nodes; i++) {
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
-        if (seen) continue;
-        int count = 0;
-        for (int j = i; j < g->n_nodes; j++)
-            count += strcmp(g->nodes[j].op_type, g->nodes[i].op_type) == 0;
-        mr_append(buf, cap, &len, " %s x%d", g->nodes[i].op_type, count);
-    }
+    /* nodes, ops and parameters as in the file (counted before optimization) */
+    int64_t params = g->n_params;
+    mr_append(buf, cap, &len, "%s", g->ops_text ? g->ops_text : "");
     mr_append(buf, cap, &len, "; %lld parameters; inputs:", (long long)params);
     for (int i = 0; i < g->n_inputs; i++) {
         const mr_value *v = &g->values[g->inputs[i]];

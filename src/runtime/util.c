@@ -30,6 +30,7 @@ void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
     ctx->max_total_bytes = MR_DEFAULT_MAX_TOTAL;
     ctx->max_nodes = MR_DEFAULT_MAX_NODES;
     ctx->max_nesting = MR_DEFAULT_MAX_NESTING;
+    ctx->optimize = 2;
     if (!o) return;
     /* Read only the fields the caller's struct has (struct_size grows with new fields). */
     size_t have = o->struct_size;
@@ -47,6 +48,7 @@ void mr_ctx_init(mr_ctx *ctx, const minirt_options *o) {
     if (MR_HAS(max_nesting_depth) && o->max_nesting_depth > 0)
         ctx->max_nesting = o->max_nesting_depth;
     if (MR_HAS(profile)) ctx->profile = o->profile != 0;
+    if (MR_HAS(optimize) && o->optimize >= 0) ctx->optimize = o->optimize > 2 ? 2 : o->optimize;
 #undef MR_HAS
 }
 

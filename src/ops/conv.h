@@ -1,0 +1,78 @@
+/*
+ * conv.h - what the Conv algorithms share: the layer's geometry (filled by conv.c's infer), the
+ * fused epilogue (activation and residual add, set by the graph optimizer in mr_node.fuse), and the
+ * entry points of the algorithms conv.c chooses between per layer:
+ *
+ *   im2col + GEMM    the general path and the reference (conv.c)
+ *   pointwise        1x1, stride 1, no padding: GEMM straight on X (conv.c)
+ *   depthwise        group == C == M / multiplier, 2-D: direct SIMD kernel (conv_depthwise.c)
+ *   winograd         3x3, stride 1, dilation 1, group 1: F(4x4, 3x3) / F(2x2, 3x3)
+ * (conv_winograd.c)
+ *
+ * Every algorithm writes Y = act(conv(X, W) + bias + residual) in NCHW.
+ */
+#ifndef MR_CONV_H
+#define MR_CONV_H
+
+#include "mr.h"
+
+/* y[i] = act(y[i]) for i < n. */
+void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n);
+
+enum { MR_PAD_NOTSET, MR_PAD_VALID, MR_PAD_SAME_UPPER, MR_PAD_SAME_LOWER };
+
+enum { MR_CONV_IM2COL = 0, MR_CONV_POINTWISE, MR_CONV_DEPTHWISE, MR_CONV_WINOGRAD };
+
+typedef struct mr_conv_params {
+    /* attributes (prepare) */
+    int auto_pad;
+    int64_t group;
+    int n_kernel, n_strides, n_dilations, n_pads;
+    int64_t kernel[MR_MAX_DIMS], strides[MR_MAX_DIMS], dilations[MR_MAX_DIMS];
+    int64_t pads[2 * MR_MAX_DIMS];
+    mr_epilogue epi;    /* fused activation */
+    int residual_input; /* input index of a fused residual Add operand, or -1 */
+    /* geometry at the current shapes (infer) */
+    int nsp;                  /* spatial rank */
+    int64_t in[MR_MAX_DIMS];  /* input spatial extents */
+    int64_t out[MR_MAX_DIMS]; /* output spatial extents */
+    int64_t k[MR_MAX_DIMS], s[MR_MAX_DIMS], d[MR_MAX_DIMS];
+    int64_t pad_begin[MR_MAX_DIMS], pad_end[MR_MAX_DIMS];
+    int64_t N, C, M, Cg, Mg, K, P, in_size; /* in_size = prod(in) */
+    int64_t block;                          /* output positions per im2col block */
+    int algo;                               /* MR_CONV_* chosen at infer */
+    /* residual broadcast: element strides of the residual over [N, M, P] (0 where broadcast) */
+    bool residual_full; /* the residual has exactly the output's shape */
+    int64_t res_stride[3];
+    /* algorithm state made at infer from constant weights (e.g. Winograd-transformed W) */
+    float *packed;
+    const void *packed_from; /* the W data it was made from */
+    size_t packed_bytes;
+} mr_conv_params;
+
+/* ---- depthwise (conv_depthwise.c) ---- */
+
+/* The depthwise kernel handles p: 2-D, group == C, M a multiple of C, dilation 1 (any kernel size,
+ * stride, padding). */
+bool mr_conv_dw_supported(const mr_conv_params *p);
+/* Y[N, M, oH, oW] = depthwise(X, W) + bias for the whole batch; bias may be NULL. The residual and
+ * activation are applied by conv.c afterwards. */
+void mr_conv_dw_run(const mr_conv_params *p, const float *x, const float *w, const float *bias,
+                    float *y);
+
+/* ---- Winograd (conv_winograd.c) ---- */
+
+/* Winograd handles p: 2-D, 3x3, stride 1, dilation 1, group 1, and channels large enough to win. */
+bool mr_conv_wino_supported(const mr_conv_params *p);
+/* Bytes of transformed weights for p. */
+size_t mr_conv_wino_packed_bytes(const mr_conv_params *p);
+/* Transform W [M, C, 3, 3] into packed (mr_conv_wino_packed_bytes(p) bytes). */
+void mr_conv_wino_pack(const mr_conv_params *p, const float *w, float *packed);
+/* Workspace bytes mr_conv_wino_run needs. */
+size_t mr_conv_wino_workspace(const mr_conv_params *p);
+/* Y = conv(X, W) + bias (bias may be NULL) for the whole batch; the epilogue and residual are
+ * applied by conv.c afterwards. */
+void mr_conv_wino_run(const mr_conv_params *p, const float *packed, const float *x,
+                      const float *bias, float *y, void *ws);
+
+#endif
