@@ -5,10 +5,12 @@
  *   CASE/model.onnx + CASE/test_data_set_K/input_N.pb, output_N.pb     (ONNX's suite)
  *   CASE/model.onnx + CASE/input_N.npy, output_N.npy                   (the project's models/)
  *
- * usage: conformance [--rtol R] [--atol A] [--optional] [--scope OPS_FILE] [--each DIR] CASE_DIR...
+ * usage: conformance [--rtol R] [--atol A] [--optional] [--optimize L] [--scope OPS_FILE]
+ *                    [--each DIR] CASE_DIR...
  * An input file whose tensor has a name is bound by name, otherwise by position. Float outputs pass
  * when |got - want| <= atol + rtol * |want| everywhere; other types must match exactly.
  * --optional: a missing case directory is skipped (exit 77 when nothing ran) instead of failing.
+ * --optimize L: open every model at graph optimization level L (default: the library's).
  * --each DIR: every subdirectory of DIR (sorted) is a case; DIR may be missing with --optional.
  * --scope: OPS_FILE lists the op types in scope (one per line, # comments) and `skip GLOB REASON`
  *   lines for cases out of scope for a reason of their own; a case whose model uses
@@ -285,6 +287,9 @@ static int list_subdirs(const char *dir, case_list *list) {
     return list->n - first;
 }
 
+/* --optimize: the graph optimization level for every case (-1 = the library's default). */
+static int g_optimize = -1;
+
 /* Returns 1 pass, 0 fail, -1 missing. */
 static int run_case(const char *dir, double rtol, double atol) {
     char model[4096];
@@ -296,7 +301,10 @@ static int run_case(const char *dir, double rtol, double atol) {
     mr_ctx_init(&ctx, NULL);
     bool ok = true;
     int sets = 0;
-    if (minirt_open(model, NULL, &s) != MINIRT_OK) {
+    minirt_options o;
+    minirt_options_init(&o);
+    if (g_optimize >= 0) o.optimize = g_optimize;
+    if (minirt_open(model, &o, &s) != MINIRT_OK) {
         printf("  open: %s\n", minirt_errmsg(s));
         minirt_close(s);
         return 0;
@@ -345,6 +353,8 @@ int main(int argc, char **argv) {
             rtol = atof(argv[++i]);
         } else if (strcmp(argv[i], "--atol") == 0 && i + 1 < argc) {
             atol = atof(argv[++i]);
+        } else if (strcmp(argv[i], "--optimize") == 0 && i + 1 < argc) {
+            g_optimize = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--optional") == 0) {
             optional = true;
         } else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
