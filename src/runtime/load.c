@@ -5,10 +5,14 @@
  *
  * Spec: https://github.com/onnx/onnx/blob/main/docs/IR.md
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inline.h"
+#include "strip.h"
 #include "mr.h"
 #include "wire.h"
 #include "onnx.pb-c.h"
@@ -100,9 +104,36 @@ static void mr_copy_le(void *dst, const void *src, size_t n, size_t es) {
  * Storage forms: raw_data (little-endian), float_data, int32_data (int32 and the narrow integer
  * types and bool), int64_data, double_data.
  */
+/* Raw bytes of an initializer that strip.c kept out of the skeleton: at offset in the source's
+ * memory, or in its file (fd >= 0, read with pread so the file's pages never count against us). */
+typedef struct mr_raw_src {
+    const uint8_t *data;
+    int fd;
+    size_t offset, len;
+} mr_raw_src;
+
+static mr_status mr_read_raw(mr_ctx *ctx, const char *what, const mr_raw_src *raw, void *dst) {
+    if (raw->fd < 0) {
+        memcpy(dst, raw->data + raw->offset, raw->len);
+        return MINIRT_OK;
+    }
+    for (size_t done = 0; done < raw->len;) {
+        ssize_t got =
+            pread(raw->fd, (char *)dst + done, raw->len - done, (off_t)(raw->offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0)
+            return mr_error(ctx, MINIRT_ERR_IO,
+                            "tensor '%s': cannot read its data from the model file", what);
+        done += (size_t)got;
+    }
+    return MINIRT_OK;
+}
+
 static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *what,
-                                mr_tensor *t) {
+                                const mr_raw_src *raw, mr_tensor *t) {
     memset(t, 0, sizeof(*t));
+    const bool has_raw = tp->has_raw_data || raw;
+    const size_t raw_len = raw ? raw->len : tp->raw_data.len;
     int dtype = tp->has_data_type ? tp->data_type : 0;
     if (tp->n_dims > MR_MAX_DIMS)
         return mr_error(ctx, MINIRT_ERR_LIMIT, "tensor '%s': rank %zu exceeds the maximum of %d",
@@ -145,10 +176,10 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
     size_t n = (size_t)numel, es = mr_dtype_size(dtype);
     size_t have;
     const char *form;
-    if (tp->has_raw_data) {
-        have = tp->raw_data.len / es;
+    if (has_raw) {
+        have = raw_len / es;
         form = "raw_data";
-        if (tp->raw_data.len % es) have = (size_t)-1;
+        if (raw_len % es) have = (size_t)-1;
     } else if (dtype == MINIRT_FLOAT32) {
         have = tp->n_float_data;
         form = "float_data";
@@ -164,17 +195,17 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
     }
     if (have != n) {
         char buf[160];
-        if (tp->has_raw_data)
+        if (has_raw)
             return mr_error(ctx, MINIRT_ERR_MODEL,
                             "tensor '%s': raw_data has %zu bytes but shape %s (%s) needs %lld",
-                            what, tp->raw_data.len, mr_dims_str(buf, sizeof(buf), t->ndim, t->dims),
+                            what, raw_len, mr_dims_str(buf, sizeof(buf), t->ndim, t->dims),
                             mr_dtype_name(dtype), (long long)bytes);
         return mr_error(ctx, MINIRT_ERR_MODEL,
                         "tensor '%s': %s has %zu values but shape %s needs %zu", what, form, have,
                         mr_dims_str(buf, sizeof(buf), t->ndim, t->dims), n);
     }
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (tp->has_raw_data && bytes > 0 && ((uintptr_t)tp->raw_data.data % MR_ALIGN) == 0) {
+    if (!raw && tp->has_raw_data && bytes > 0 && ((uintptr_t)tp->raw_data.data % MR_ALIGN) == 0) {
         /* protobuf-c unpacks a bytes field into a block of its own, from our allocator (so 64-byte
          * aligned and freed with mr_free): take it instead of copying, so weights are held once. */
         t->data = tp->raw_data.data;
@@ -188,6 +219,14 @@ static mr_status mr_load_tensor(mr_ctx *ctx, Onnx__TensorProto *tp, const char *
     if (!t->data) return mr_nomem(ctx);
     if (n == 0) {
         /* an empty tensor: nothing to copy (its value arrays may be NULL) */
+    } else if (raw) {
+        mr_status rst = mr_read_raw(ctx, what, raw, t->data);
+        if (rst != MINIRT_OK) {
+            mr_free(ctx, t->data);
+            t->data = NULL;
+            return rst;
+        }
+        mr_copy_le(t->data, t->data, n, es);
     } else if (tp->has_raw_data) {
         mr_copy_le(t->data, tp->raw_data.data, n, es);
     } else if (dtype == MINIRT_FLOAT32) {
@@ -222,7 +261,7 @@ mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tenso
     if (!tp && state.failed) return mr_nomem(ctx);
     if (!tp)
         return mr_error(ctx, MINIRT_ERR_MODEL, "not a valid ONNX TensorProto (%zu bytes)", size);
-    mr_status st = mr_load_tensor(ctx, tp, tp->name ? tp->name : "", t);
+    mr_status st = mr_load_tensor(ctx, tp, tp->name ? tp->name : "", NULL, t);
     if (st == MINIRT_OK && tp->name && !(*name = mr_strdup(ctx, tp->name))) st = mr_nomem(ctx);
     if (st != MINIRT_OK) {
         mr_free(ctx, t->data);
@@ -319,7 +358,7 @@ static mr_status mr_load_attr(mr_ctx *ctx, const Onnx__AttributeProto *ap, const
                             node_name, a->name);
         a->t = mr_calloc(ctx, 1, sizeof(mr_tensor));
         if (!a->t) return mr_nomem(ctx);
-        return mr_load_tensor(ctx, ap->t, a->name, a->t);
+        return mr_load_tensor(ctx, ap->t, a->name, NULL, a->t);
     default:
         /* Graphs, strings lists, sparse tensors, type protos: kept by type only; an op that needs
          * one reports it as unsupported. */
@@ -351,7 +390,8 @@ static mr_status mr_load_constant(mr_ctx *ctx, const Onnx__NodeProto *np, mr_ten
     const Onnx__AttributeProto *ap = np->attribute[0];
     const char *an = ap->name ? ap->name : "";
     memset(t, 0, sizeof(*t));
-    if (strcmp(an, "value") == 0 && ap->t) return mr_load_tensor(ctx, ap->t, np->output[0], t);
+    if (strcmp(an, "value") == 0 && ap->t)
+        return mr_load_tensor(ctx, ap->t, np->output[0], NULL, t);
     size_t n = 1;
     bool is_list = false;
     if (strcmp(an, "value_float") == 0 && ap->has_f) {
@@ -402,7 +442,7 @@ static bool mr_is_default_domain(const char *d) {
 }
 
 static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr_flat *flat,
-                               mr_graph *g) {
+                               const mr_source *src, const mr_stripped *stripped, mr_graph *g) {
     const Onnx__GraphProto *gp = mp->graph;
     mr_status st;
 
@@ -454,7 +494,12 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr
             st = mr_error(ctx, MINIRT_ERR_MODEL, "initializer '%s' is defined twice", name);
         } else if ((st = mr_add_value(ctx, g, (int)cap, name, MR_VALUE_CONST, &idx)) == MINIRT_OK) {
             mr_names_get(&names, g, name, idx);
-            st = mr_load_tensor(ctx, tp, name, &g->values[idx].t);
+            /* raw bytes stripped from the skeleton are read from the source */
+            const mr_raw_ref *ref = stripped && i < stripped->n_refs && stripped->refs[i].present
+                                        ? &stripped->refs[i]
+                                        : NULL;
+            mr_raw_src raw = {src->data, src->fd, ref ? ref->offset : 0, ref ? ref->len : 0};
+            st = mr_load_tensor(ctx, tp, name, ref ? &raw : NULL, &g->values[idx].t);
         }
     }
 
@@ -589,31 +634,39 @@ static mr_status mr_load_graph(mr_ctx *ctx, const Onnx__ModelProto *mp, const mr
     return st;
 }
 
-mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g) {
+mr_status mr_load_model(mr_ctx *ctx, const mr_source *src, mr_graph *g) {
     memset(g, 0, sizeof(*g));
     mr_pb_alloc_state state = {ctx, false};
     ProtobufCAllocator a = mr_pb_allocator(&state);
     /* protobuf-c recurses per nested message: bound the depth before it unpacks anything. */
-    mr_status wst = mr_wire_check(ctx, "ONNX model", data, size, &onnx__model_proto__descriptor,
-                                  ctx->max_nesting);
-    if (wst != MINIRT_OK) return wst;
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(&a, size, data);
-    if (!mp && state.failed) return mr_nomem(ctx);
-    if (!mp)
+    mr_status st = mr_wire_check(ctx, "ONNX model", src->data, src->size,
+                                 &onnx__model_proto__descriptor, ctx->max_nesting);
+    if (st != MINIRT_OK) return st;
+    /* unpack a skeleton without the weights' bytes; they are read once, into place */
+    mr_stripped stripped;
+    if ((st = mr_strip_weights(ctx, src->data, src->size, &stripped)) != MINIRT_OK) return st;
+    const uint8_t *bytes = stripped.skeleton ? stripped.skeleton : src->data;
+    size_t size = stripped.skeleton ? stripped.skeleton_len : src->size;
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(&a, size, bytes);
+    if (!mp) {
+        mr_stripped_free(ctx, &stripped);
+        if (state.failed) return mr_nomem(ctx);
         return mr_error(ctx, MINIRT_ERR_MODEL,
                         "not a valid ONNX model: protobuf parsing failed (%zu bytes; truncated or "
                         "not an .onnx file?)",
-                        size);
-    mr_status st;
-    if (!mp->graph)
+                        src->size);
+    }
+    if (!mp->graph) {
         st = mr_error(ctx, MINIRT_ERR_MODEL, "model has no graph");
-    else {
+    } else {
         mr_flat flat;
         st = mr_inline_functions(ctx, mp, &flat);
-        if (st == MINIRT_OK) st = mr_load_graph(ctx, mp, &flat, g);
+        if (st == MINIRT_OK)
+            st = mr_load_graph(ctx, mp, &flat, src, stripped.skeleton ? &stripped : NULL, g);
         mr_flat_free(ctx, &flat);
     }
     onnx__model_proto__free_unpacked(mp, &a);
+    mr_stripped_free(ctx, &stripped);
     return st;
 }
 

@@ -300,8 +300,16 @@ void mr_blas_set_threads(int threads);
 
 /* ---- loader (protobuf at the edge) ---- */
 
+/* A serialized ModelProto: its bytes (a file mapping or the caller's buffer) and, for a file, its
+ * descriptor (fd >= 0), used to read the weights' bytes without mapping them. */
+typedef struct mr_source {
+    const uint8_t *data;
+    size_t size;
+    int fd;
+} mr_source;
+
 /* Parse a serialized ModelProto into g; the protobuf message is freed before returning. */
-mr_status mr_load_model(mr_ctx *ctx, const void *data, size_t size, mr_graph *g);
+mr_status mr_load_model(mr_ctx *ctx, const mr_source *src, mr_graph *g);
 /* Parse a serialized TensorProto (an ONNX test-data .pb) into t with data from mr_alloc; *name gets
  * its name (mr_alloc'd, may be NULL). */
 mr_status mr_load_tensor_pb(mr_ctx *ctx, const void *data, size_t size, mr_tensor *t, char **name);

@@ -13,11 +13,15 @@
  * node that needs the most, is shared by all nodes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mr.h"
 
@@ -388,9 +392,9 @@ static minirt_status mr_session_new(const minirt_options *options, minirt_sessio
     return MINIRT_OK;
 }
 
-static minirt_status mr_session_load(minirt_session *s, const void *data, size_t size) {
+static minirt_status mr_session_load(minirt_session *s, const mr_source *src) {
     mr_ctx *ctx = &s->ctx;
-    mr_status st = mr_load_model(ctx, data, size, &s->g);
+    mr_status st = mr_load_model(ctx, src, &s->g);
     if (st == MINIRT_OK) st = mr_graph_validate(ctx, &s->g);
     if (st == MINIRT_OK) st = mr_session_wire(s);
     if (st == MINIRT_OK) s->loaded = true;
@@ -416,7 +420,8 @@ minirt_status minirt_open_memory(const void *data, size_t size, const minirt_opt
     minirt_status st = mr_session_new(options, out);
     if (st != MINIRT_OK) return st;
     if (!data) return mr_error(&(*out)->ctx, MINIRT_ERR_ARGUMENT, "model data is NULL");
-    return mr_session_load(*out, data, size);
+    mr_source src = {data, size, -1};
+    return mr_session_load(*out, &src);
 }
 
 minirt_status minirt_open(const char *path, const minirt_options *options, minirt_session **out) {
@@ -426,43 +431,43 @@ minirt_status minirt_open(const char *path, const minirt_options *options, minir
     minirt_session *s = *out;
     mr_ctx *ctx = &s->ctx;
     if (!path) return mr_error(ctx, MINIRT_ERR_ARGUMENT, "model path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return mr_error(ctx, MINIRT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
-    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
+    /* The file is mapped, not read: the loader touches only the pages holding the model's structure
+     * and reads the weights' bytes with pread straight into their buffers (strip.c), so the file
+     * never counts twice against memory. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return mr_error(ctx, MINIRT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
         return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': not a regular file", path);
     }
-    if ((int64_t)len > MR_MAX_MODEL_FILE) {
-        fclose(f);
+    if ((int64_t)sb.st_size > MR_MAX_MODEL_FILE) {
+        close(fd);
         return mr_error(ctx, MINIRT_ERR_LIMIT,
-                        "'%s' is %ld bytes, larger than the 2 GiB protobuf limit", path, len);
+                        "'%s' is %lld bytes, larger than the 2 GiB protobuf limit", path,
+                        (long long)sb.st_size);
     }
-    void *buf = mr_alloc(ctx, (size_t)len + 1);
-    if (!buf) {
-        fclose(f);
-        return mr_nomem(ctx);
+    size_t len = (size_t)sb.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    if (len && map == MAP_FAILED) {
+        close(fd);
+        return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     }
-    size_t got = fread(buf, 1, (size_t)len, f);
-    fclose(f);
-    if (got != (size_t)len) {
-        mr_free(ctx, buf);
-        return mr_error(ctx, MINIRT_ERR_IO, "cannot read '%s': short read", path);
-    }
+    mr_source src = {len ? map : (const uint8_t *)"", len, fd};
     /* External data is found relative to the model's directory. */
     const char *slash = strrchr(path, '/');
     char *dir = slash ? mr_strndup(ctx, path, slash == path ? 1 : (size_t)(slash - path))
                       : mr_strdup(ctx, ".");
     if (!dir) {
-        mr_free(ctx, buf);
-        return mr_nomem(ctx);
+        st = mr_nomem(ctx);
+    } else {
+        ctx->model_dir = dir;
+        st = mr_session_load(s, &src);
+        ctx->model_dir = NULL;
+        mr_free(ctx, dir);
     }
-    ctx->model_dir = dir;
-    st = mr_session_load(s, buf, (size_t)len);
-    ctx->model_dir = NULL;
-    mr_free(ctx, dir);
-    mr_free(ctx, buf);
+    if (len) munmap(map, len);
+    close(fd);
     if (st != MINIRT_OK && strncmp(ctx->err, path, strlen(path)) != 0) {
         char msg[MR_ERRLEN];
         memcpy(msg, ctx->err, sizeof(msg));
