@@ -397,12 +397,94 @@ static inline int64_t mr_pool_index(const mr_pool_geom *g, int64_t at) {
 MR_POOL_MAX_KERNEL(mr_pool_max_f32, float)
 MR_POOL_MAX_KERNEL(mr_pool_max_f64, double)
 
+/*
+ * MaxPool fast path: float32, no Indices, 2-D windows (axis 0 of the geometry is a unit leading
+ * axis). Per output row, the output columns whose whole window lies inside the input row
+ * ("interior", [c_lo, c_hi)) are computed tap by tap over the row - y[c] = x[c*s + off] > y[c] ?
+ * ... : y[c] - a loop the compiler vectorises (strides 1 and 2 get their own copies so the stride
+ * is a constant). Every output visits its taps in the reference order (rows, then columns) and
+ * starts from its first tap, so NaN and ties behave as in the generic kernel, which handles the
+ * border columns.
+ */
+#define MR_POOL_ROW(STRIDE)                                                                        \
+    for (int64_t j2 = 0; j2 < k2; j2++) {                                                          \
+        const float *xr = row + j2 * d2 - pad2;                                                    \
+        if (first) {                                                                               \
+            for (int64_t c = c_lo; c < c_hi; c++)                                                  \
+                yr[c] = xr[c * (STRIDE)];                                                          \
+            first = false;                                                                         \
+            continue;                                                                              \
+        }                                                                                          \
+        for (int64_t c = c_lo; c < c_hi; c++) {                                                    \
+            float v = xr[c * (STRIDE)];                                                            \
+            yr[c] = v > yr[c] ? v : yr[c];                                                         \
+        }                                                                                          \
+    }
+
+static bool mr_pool_max_fast_ok(const mr_pool_geom *g) {
+    return g->in[0] == 1 && g->out[0] == 1 && g->k[0] == 1 && g->pad[0] == 0;
+}
+
+static void mr_pool_max_f32_2d(const mr_pool_geom *g, const float *x, float *y) {
+    const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int64_t k2 = g->k[2], s2 = g->s[2], d1 = g->d[1], d2 = g->d[2];
+    const int64_t pad2 = g->pad[2];
+    /* interior columns: c*s2 - pad2 >= 0 and c*s2 - pad2 + (k2-1)*d2 < W */
+    int64_t c_lo = (pad2 + s2 - 1) / s2, c_hi = 0;
+    int64_t span = W - (k2 - 1) * d2 + pad2; /* c*s2 < span */
+    if (span > 0) c_hi = (span - 1) / s2 + 1;
+    if (c_hi > OW) c_hi = OW;
+    if (c_lo > c_hi) c_lo = c_hi;
+    for (int64_t p = 0; p < g->planes; p++) {
+        const float *xp = x + p * H * W;
+        float *yp = y + p * OH * OW;
+        for (int64_t o1 = 0; o1 < OH; o1++) {
+            float *yr = yp + o1 * OW;
+            mr_pool_taps t1 = mr_pool_window(g, 1, o1);
+            bool first = true;
+            for (int64_t j1 = t1.first; j1 < t1.end; j1++) {
+                const float *row = xp + (t1.start + j1 * d1) * W;
+                if (s2 == 1) {
+                    MR_POOL_ROW(1)
+                } else if (s2 == 2) {
+                    MR_POOL_ROW(2)
+                } else {
+                    MR_POOL_ROW(s2)
+                }
+            }
+            if (first) /* no input row in the window */
+                for (int64_t c = c_lo; c < c_hi; c++)
+                    yr[c] = -INFINITY;
+            /* border columns: the generic per-output loop */
+            for (int64_t c = 0; c < OW; c++) {
+                if (c == c_lo) c = c_hi;
+                if (c >= OW) break;
+                mr_pool_taps t2 = mr_pool_window(g, 2, c);
+                float best = -INFINITY;
+                bool any = false;
+                for (int64_t j1 = t1.first; j1 < t1.end; j1++)
+                    for (int64_t j2 = t2.first; j2 < t2.end; j2++) {
+                        float v = xp[(t1.start + j1 * d1) * W + t2.start + j2 * d2];
+                        if (!any || v > best) best = v;
+                        any = true;
+                    }
+                yr[c] = best;
+            }
+        }
+    }
+}
+#undef MR_POOL_ROW
+
 static mr_status mr_maxpool_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                                 mr_tensor *const *out, void *ws) {
     (void)ctx;
     (void)ws;
     const mr_pool_params *p = node->params;
     int64_t *ind = node->n_out > 1 && out[1] ? out[1]->data : NULL;
+    if (in[0]->dtype == MINIRT_FLOAT32 && !ind && mr_pool_max_fast_ok(&p->g)) {
+        mr_pool_max_f32_2d(&p->g, in[0]->data, out[0]->data);
+        return MINIRT_OK;
+    }
     if (in[0]->dtype == MINIRT_FLOAT64)
         mr_pool_max_f64(&p->g, in[0]->data, out[0]->data, ind);
     else
