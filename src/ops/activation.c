@@ -264,6 +264,7 @@ const mr_op mr_op_relu = {
     .prepare = NULL,
     .infer = mr_relu_infer,
     .run = mr_relu_run,
+    .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
 };
 
 /* ---- the element-wise activations with float attributes ----
@@ -343,6 +344,7 @@ static mr_status mr_act_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *
         .prepare = mr_act_##NAME##_prepare,                                                        \
         .infer = mr_act_infer,                                                                     \
         .run = mr_act_run,                                                                         \
+        .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
     };
 
 /* LeakyRelu: y = x < 0 ? alpha * x : x. https://onnx.ai/onnx/operators/onnx__LeakyRelu.html */
@@ -602,6 +604,7 @@ const mr_op mr_op_prelu = {
     .prepare = mr_prelu_prepare,
     .infer = mr_prelu_infer,
     .run = mr_prelu_run,
+    .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
 };
 
 /* ---- Clip ----
@@ -735,6 +738,7 @@ const mr_op mr_op_clip = {
     .prepare = mr_clip_prepare,
     .infer = mr_clip_infer,
     .run = mr_clip_run,
+    .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
 };
 
 /* ---- Softmax and LogSoftmax ----

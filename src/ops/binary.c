@@ -453,6 +453,7 @@ static mr_status mr_binary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *cons
         .prepare = mr_binary_##OP##_prepare,                                                       \
         .infer = mr_binary_infer,                                                                  \
         .run = mr_binary_run,                                                                      \
+        .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
     };
 
 /* An arithmetic operator on the numeric types whose MR_BINARY_ELEMS(OP, ...) is defined. */

@@ -245,6 +245,7 @@ const mr_op mr_op_batch_normalization = {
     .prepare = mr_bn_prepare,
     .infer = mr_bn_infer,
     .run = mr_bn_run,
+    .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
 };
 
 /* ---- InstanceNormalization ----

@@ -166,6 +166,7 @@ static mr_status mr_unary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
         .prepare = mr_unary_##OP##_prepare,                                                        \
         .infer = mr_unary_infer,                                                                   \
         .run = mr_unary_run,                                                                       \
+        .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
     };
 
 /* clang-format off */
@@ -243,4 +244,5 @@ const mr_op mr_op_not = {
     .prepare = NULL,
     .infer = mr_not_infer,
     .run = mr_not_run,
+    .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
 };

@@ -249,6 +249,8 @@ typedef void (*mr_release_fn)(mr_ctx *ctx, mr_node *node);
 #define MR_OP_SHAPE_ONLY 1u
 /* applies node->fuse (activation, residual Add) itself (Conv) */
 #define MR_OP_FUSES 2u
+/* element-wise: out[0] may be planned into in[0]'s buffer when in[0] is not read afterwards */
+#define MR_OP_INPLACE 4u
 
 typedef struct mr_op {
     const char *domain; /* "" = ai.onnx */

@@ -38,6 +38,7 @@ struct minirt_session {
     char *ws;
     size_t ws_size;
     void **fold_data;  /* per value: storage of a value folded at plan time, else NULL */
+    int *alias;        /* per value: the value whose arena slot it shares (in-place ops) */
     char *summary;     /* minirt_summary's text, made on first request */
     void **input_save; /* per runtime input: its data pointer while infer runs */
     char **snap;       /* per runtime input: copy of a small integer input's contents, else NULL */
@@ -228,22 +229,55 @@ static mr_status mr_session_plan(minirt_session *s) {
             if (n->in[j] >= 0 && g->values[n->in[j]].last_use < i) g->values[n->in[j]].last_use = i;
         if (n->workspace > ws) ws = n->workspace;
     }
+    /* In place: an element-wise node's output takes its first input's buffer when that input is an
+     * activation of the same size read by no later node; s->alias[v] is the value whose slot v
+     * uses (itself for slot owners). */
+    int *alias = s->alias;
+    for (int v = 0; v < g->n_values; v++)
+        alias[v] = v;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mr_node *n = &g->nodes[i];
+        if (n->folded || !(n->op->flags & MR_OP_INPLACE) || n->n_in < 1 || n->n_out < 1) continue;
+        int x = n->in[0], y = n->out[0];
+        if (x < 0 || y < 0) continue;
+        const mr_value *vx = &g->values[x], *vy = &g->values[y];
+        if (vx->kind != MR_VALUE_ACTIVATION || vx->folded || vx->is_output || vx->last_use != i ||
+            vy->kind != MR_VALUE_ACTIVATION || vy->folded || vx->nbytes != vy->nbytes)
+            continue;
+        bool read_twice = false; /* x must not also be another input of the node */
+        for (int j = 1; j < n->n_in; j++)
+            read_twice |= n->in[j] == x;
+        if (read_twice) continue;
+        alias[y] = alias[x];
+        n_act--;
+    }
     mr_slot *slots = mr_calloc(ctx, (size_t)(n_act ? n_act : 1), sizeof(mr_slot));
     mr_slot **placed = mr_calloc(ctx, (size_t)(n_act ? n_act : 1), sizeof(mr_slot *));
-    if (!slots || !placed) {
+    int *slot_of = mr_calloc(ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(int));
+    if (!slots || !placed || !slot_of) {
+        mr_free(ctx, slot_of);
         st = mr_nomem(ctx);
         goto done;
     }
     int k = 0;
     for (int v = 0; v < g->n_values; v++) {
         mr_value *val = &g->values[v];
-        if (val->kind != MR_VALUE_ACTIVATION || val->folded) continue;
+        if (val->kind != MR_VALUE_ACTIVATION || val->folded || alias[v] != v) continue;
+        slot_of[v] = k;
         slots[k].value = v;
         slots[k].start = val->producer;
         slots[k].end = val->last_use;
         slots[k].size = mr_round_up((size_t)val->nbytes);
         k++;
     }
+    /* a shared slot lives until its last member is read */
+    for (int v = 0; v < g->n_values; v++) {
+        if (alias[v] == v || g->values[v].kind != MR_VALUE_ACTIVATION || g->values[v].folded)
+            continue;
+        mr_slot *sl = &slots[slot_of[alias[v]]];
+        if (g->values[v].last_use > sl->end) sl->end = g->values[v].last_use;
+    }
+    mr_free(ctx, slot_of);
     qsort(slots, (size_t)n_act, sizeof(mr_slot), mr_slot_by_size);
     size_t arena = 0;
     int n_placed = 0;
@@ -296,6 +330,9 @@ static mr_status mr_session_plan(minirt_session *s) {
     }
     for (int i = 0; i < n_act; i++)
         g->values[slots[i].value].t.data = s->arena + slots[i].offset;
+    for (int v = 0; v < g->n_values; v++)
+        if (alias[v] != v && g->values[v].kind == MR_VALUE_ACTIVATION && !g->values[v].folded)
+            g->values[v].t.data = g->values[alias[v]].t.data;
     s->planned = true;
 done:
     mr_free(ctx, slots);
@@ -342,7 +379,8 @@ static mr_status mr_session_wire(minirt_session *s) {
     s->io = mr_calloc(&s->ctx, (size_t)(total ? total : 1), sizeof(mr_tensor *));
     s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
     s->fold_data = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(void *));
-    if (!s->io || !s->io_start || !s->fold_data) return mr_nomem(&s->ctx);
+    s->alias = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(int));
+    if (!s->io || !s->io_start || !s->fold_data || !s->alias) return mr_nomem(&s->ctx);
     if (s->ctx.profile) {
         size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
         s->prof_start = mr_calloc(&s->ctx, nn, sizeof(int64_t));
@@ -481,6 +519,7 @@ void minirt_close(minirt_session *s) {
     mr_ctx ctx = s->ctx;
     if (s->fold_data) mr_session_unfold(s);
     mr_free(&ctx, s->fold_data);
+    mr_free(&ctx, s->alias);
     for (int i = 0; s->snap && i < s->g.n_inputs; i++)
         mr_free(&ctx, s->snap[i]);
     mr_graph_free(&ctx, &s->g);
