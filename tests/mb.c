@@ -100,7 +100,7 @@ Onnx__TensorProto *mb_tensor(mb *b, const char *name, int ndim, const int64_t *d
     t->data_type = MINIRT_FLOAT32;
     t->n_dims = (size_t)ndim;
     t->dims = mb_alloc(b, sizeof(int64_t) * (size_t)(ndim + 1));
-    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)ndim);
+    if (ndim) memcpy(t->dims, dims, sizeof(int64_t) * (size_t)ndim);
     size_t n = 1;
     for (int i = 0; i < ndim; i++)
         n *= (size_t)dims[i];
