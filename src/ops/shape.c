@@ -151,6 +151,7 @@ const mr_op mr_op_flatten = {
     .prepare = mr_flatten_prepare,
     .infer = mr_flatten_infer,
     .run = mr_shape_copy,
+    .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
 };
 
 /* ---- Identity ----
@@ -179,6 +180,7 @@ const mr_op mr_op_identity = {
     .prepare = NULL,
     .infer = mr_identity_infer,
     .run = mr_shape_copy,
+    .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
 };
 
 /* ---- Reshape ----
@@ -301,6 +303,7 @@ const mr_op mr_op_reshape_1 = {
     .prepare = mr_reshape_prepare,
     .infer = mr_reshape_infer,
     .run = mr_shape_copy,
+    .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
 };
 
 const mr_op mr_op_reshape = {
@@ -315,6 +318,7 @@ const mr_op mr_op_reshape = {
     .prepare = mr_reshape_prepare,
     .infer = mr_reshape_infer,
     .run = mr_shape_copy,
+    .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
     .plan_inputs = 1u << 1 /* shape */,
 };
 
@@ -452,6 +456,7 @@ static mr_status mr_unsqueeze_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const
         .prepare = PREP,                                                                           \
         .infer = INFER,                                                                            \
         .run = mr_shape_copy,                                                                      \
+        .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */                      \
         .plan_inputs = 1u << 1, /* axes (an input from opset 13) */                                \
     };
 MR_SHAPE_AXES_OP(mr_op_squeeze_1, "Squeeze", 1, 12, 1, 1, mr_squeeze_prepare, mr_squeeze_infer)
