@@ -180,6 +180,13 @@ MINIRT_API const char *minirt_status_string(minirt_status status);
 MINIRT_API size_t minirt_input_count(const minirt_session *s);
 MINIRT_API minirt_status minirt_get_input_info(minirt_session *s, size_t i, minirt_tensor *info);
 MINIRT_API size_t minirt_output_count(const minirt_session *s);
+/*
+ * As minirt_get_input_info, for graph output i as the model declares it: name, element type (0 if
+ * the model declares none) and dims (-1 where symbolic or unknown; ndim 0 and dims NULL when the
+ * model declares no shape). The shapes a run produced are in minirt_get_output. Owned by the
+ * session until minirt_close. Returns MINIRT_OK or MINIRT_ERR_ARGUMENT for a bad index.
+ */
+MINIRT_API minirt_status minirt_get_output_info(minirt_session *s, size_t i, minirt_tensor *info);
 
 /*
  * Run the model. inputs[0..n) are bound by name when .name is non-NULL, otherwise by position among

@@ -212,3 +212,30 @@ add_test(NAME cli_check_summary
                  "-DSTDOUT_RE=: ok: 13 nodes; ops: Conv x4 Relu x4 MaxPool x1 Add x1 GlobalAveragePool x1 Flatten x1 Gemm x1; 6202 parameters; inputs: input float32 \\[1,3,32,32\\]; outputs: output"
                  -P ${_cli_script} -- $<TARGET_FILE:minirt_cli> --check ${_cli_models}/small_cnn/model.onnx)
 set_tests_properties(cli_check_lists_all_problems cli_check_summary PROPERTIES LABELS cli)
+
+# --compare (against ONNX's Relu case: the reference passes; the un-Relu'd input, same shape, does
+# not), a shape mismatch, tolerances, and -v progress on stderr.
+set(_cli_relu ${MINIRT_ONNX_TESTDATA}/node/test_relu)
+minirt_cli_expect(cli_compare_ok RC 0
+                  STDOUT "compare: output 0 'y' vs [^\n]*output_0[.]pb: max_abs=[-0-9.e+]+ max_rel=[-0-9.e+]+ [(]60 values[)]: ok\n"
+                  ARGS ${_cli_relu}/model.onnx ${_cli_relu}/test_data_set_0/input_0.pb
+                       --compare ${_cli_relu}/test_data_set_0/output_0.pb)
+minirt_cli_expect(cli_compare_mismatch RC 1 ERROR_LINE STDOUT ": MISMATCH\n"
+                  STDERR "output 0 'y' differs from [^ ]*input_0[.]pb: [1-9][0-9]* of 60 values beyond atol 0[.]0001 [+] rtol 0[.]001"
+                  ARGS ${_cli_relu}/model.onnx ${_cli_relu}/test_data_set_0/input_0.pb
+                       --compare ${_cli_relu}/test_data_set_0/input_0.pb)
+minirt_cli_expect(cli_compare_tolerance RC 0 STDOUT ": ok\n"
+                  ARGS ${_cli_relu}/model.onnx ${_cli_relu}/test_data_set_0/input_0.pb
+                       --compare=${_cli_relu}/test_data_set_0/input_0.pb --atol=100 --rtol 0)
+minirt_cli_expect(cli_compare_shape RC 1 ERROR_LINE
+                  STDERR "output 0 'output' is float32 1x10 but [^ ]*output_0[.]npy holds float32 6x5x2x4"
+                  ARGS ${_cli_models}/small_cnn/model.onnx ${_cli_models}/small_cnn/input_0.npy
+                       --compare ${_cli_nb}/output_0.npy)
+minirt_cli_expect(cli_compare_too_many RC 1 ERROR_LINE STDERR "2 --compare files for 1 output"
+                  ARGS ${_cli_nb}/model.onnx ${_cli_nb}/input_0.npy --compare ${_cli_nb}/output_0.npy
+                       --compare ${_cli_nb}/output_0.npy)
+minirt_cli_expect(cli_rtol_invalid RC 2 ERROR_LINE STDERR "invalid --rtol value '-1'"
+                  ARGS ${_cli_nb}/model.onnx ${_cli_nb}/input_0.npy --rtol -1)
+minirt_cli_expect(cli_verbose RC 0
+                  STDERR "opening [^\n]*small_cnn/model[.]onnx [(]parse, validate, plan[)]\n.*opened in [0-9.]+ ms: 13 nodes.*reading input 'input' from .*ran in [0-9.]+ ms\n.*done\n$"
+                  ARGS -v ${_cli_models}/small_cnn/model.onnx ${_cli_models}/small_cnn/input_0.npy)

@@ -85,6 +85,14 @@ static void test_conv_model_dynamic_batch(void **state) {
         assert_int_equal(minirt_get_input_info(s, 0, &info), MINIRT_OK);
         assert_string_equal(info.name, "x");
         assert_int_equal(info.dims[0], -1);
+        /* the output is declared with a name only: no type, no shape */
+        assert_int_equal(minirt_get_output_info(s, 0, &info), MINIRT_OK);
+        assert_string_equal(info.name, "z");
+        assert_int_equal(info.dtype, 0);
+        assert_int_equal(info.ndim, 0);
+        assert_null(info.dims);
+        assert_int_equal(minirt_get_output_info(s, 1, &info), MINIRT_ERR_ARGUMENT);
+        assert_non_null(strstr(minirt_errmsg(s), "output index 1 out of range"));
         /* batch 1, then 3 (re-plan), then 1 again, then 3 again */
         run_and_check(s, 1, w, bias);
         run_and_check(s, 3, w, bias);

@@ -24,19 +24,41 @@
 #define CLI_MAX_THREADS 1024
 #define CLI_MAX_BENCH 1000000
 #define CLI_TOPK 5
+#define CLI_MAX_COMPARE 64
 
 typedef struct cli_args {
     const char *model;
     const char **inputs; /* INPUT arguments, in order (pointers into argv) */
     int n_inputs;
     const char *outdir;
-    int threads;          /* 0 = one per online CPU */
-    int bench;            /* timed runs; 0 = no benchmark */
-    bool check;           /* --check: validate and report, do not run */
-    int optimize;         /* graph optimization level; -1 = the library's default */
-    const char *profile;  /* --profile FILE: Chrome trace of the last run */
-    bool profile_summary; /* --profile-summary: per-op table on stdout */
+    int threads;                          /* 0 = one per online CPU */
+    int bench;                            /* timed runs; 0 = no benchmark */
+    bool check;                           /* --check: validate and report, do not run */
+    int optimize;                         /* graph optimization level; -1 = the library's default */
+    const char *profile;                  /* --profile FILE: Chrome trace of the last run */
+    bool profile_summary;                 /* --profile-summary: per-op table on stdout */
+    const char *compare[CLI_MAX_COMPARE]; /* --compare FILE, one per output in order */
+    int n_compare;
+    double rtol, atol; /* --compare tolerances */
+    bool verbose;      /* -v: progress on stderr */
 } cli_args;
+
+static double cli_now_ms(void);
+
+/* -v: one progress line on stderr, with the time since the program started. */
+static void cli_progress(const cli_args *args, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void cli_progress(const cli_args *args, const char *fmt, ...) {
+    static double start = -1;
+    if (start < 0) start = cli_now_ms();
+    if (!args->verbose) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "minirt: [%9.1f ms] ", cli_now_ms() - start);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
 
 /* Print "minirt: error: <message>" as one line on stderr and return status. */
 static int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,7 +81,8 @@ static void cli_help(int default_threads) {
         "\n"
         "SYNOPSIS\n"
         "    minirt MODEL [INPUT ...] [-o OUTDIR] [--threads N] [--bench N] [--optimize L]\n"
-        "           [--profile FILE] [--profile-summary]\n"
+        "           [--profile FILE] [--profile-summary] [--compare REF ...] [--rtol R]\n"
+        "           [--atol A] [-v]\n"
         "    minirt --check MODEL\n"
         "    minirt --help\n"
         "    minirt --version\n"
@@ -104,6 +127,19 @@ static void cli_help(int default_threads) {
         "    --profile-summary\n"
         "        Time every node and print a table per op type and algorithm: time per run,\n"
         "        share and GFLOP/s (over the --bench runs, if any).\n"
+        "    --compare REF\n"
+        "        After the run, compare output 0 with the tensor in REF (.npy or .pb); give\n"
+        "        --compare again for output 1, and so on. Prints one line per output:\n"
+        "            compare: output 0 'NAME' vs REF: max_abs=E max_rel=R (N values): ok\n"
+        "        An element passes when |out - ref| <= atol + rtol * |ref| (NaN matches NaN);\n"
+        "        integer and bool outputs must match exactly. Any failing element, or a type or\n"
+        "        shape that differs, makes minirt exit with status 1.\n"
+        "    --rtol R, --atol A\n"
+        "        Tolerances for --compare (default 1e-3 and 1e-4).\n"
+        "    -v, --verbose\n"
+        "        Report progress on standard error, each line with the time since start:\n"
+        "        opening the model (parse, validate, plan), reading each input, each run,\n"
+        "        writing outputs.\n"
         "    --check\n"
         "        Load and validate MODEL without running it. Lists every problem at once (each\n"
         "        unsupported operator with its nodes and opset, each unusable attribute or type),\n"
@@ -116,17 +152,18 @@ static void cli_help(int default_threads) {
         "    --\n"
         "        Treat every later argument as MODEL or INPUT, even if it starts with '-'.\n"
         "    Options may come before, between or after MODEL and the INPUTs; --threads=N,\n"
-        "    --bench=N and --output=OUTDIR work too.\n"
+        "    --bench=N, --output=OUTDIR, --compare=REF, --rtol=R and --atol=A work too.\n"
         "\n"
         "EXAMPLES\n"
         "    minirt resnet18.onnx image.npy\n"
         "    minirt model.onnx input=x.npy -o out --threads 4 --bench 20\n"
         "    minirt --check exported.onnx\n"
+        "    minirt -v model.onnx input_0.npy --compare output_0.npy\n"
         "\n"
         "EXIT STATUS\n"
         "    0   success\n"
-        "    1   the model or an input file could not be read or loaded, the run failed, or an\n"
-        "        output could not be written\n"
+        "    1   the model or an input file could not be read or loaded, the run failed, an\n"
+        "        output could not be written, or an output differs from its --compare reference\n"
         "    2   usage error: unknown option, bad option value, missing MODEL, or INPUTs that do\n"
         "        not match the model's inputs\n"
         "    Errors are reported as one line on standard error starting \"minirt: error: \".\n",
@@ -209,6 +246,24 @@ static int cli_parse(int argc, char **argv, cli_args *args, int default_threads)
             args->profile = v;
         } else if (strcmp(a, "--profile-summary") == 0) {
             args->profile_summary = true;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            args->verbose = true;
+        } else if (cli_option(argc, argv, &i, "--compare", NULL, &v)) {
+            if (!v || !*v)
+                return cli_error(CLI_EXIT_USAGE,
+                                 "option --compare needs a file (see minirt --help)");
+            if (args->n_compare == CLI_MAX_COMPARE)
+                return cli_error(CLI_EXIT_USAGE, "at most %d --compare files", CLI_MAX_COMPARE);
+            args->compare[args->n_compare++] = v;
+        } else if (cli_option(argc, argv, &i, "--rtol", NULL, &v) ||
+                   cli_option(argc, argv, &i, "--atol", NULL, &v)) {
+            bool rel = strncmp(a, "--rtol", 6) == 0;
+            char *end = NULL;
+            double t = v ? strtod(v, &end) : -1;
+            if (!v || !*v || *end || !(t >= 0) || t > 1e30)
+                return cli_error(CLI_EXIT_USAGE, "invalid %s value '%s': expected a number >= 0",
+                                 rel ? "--rtol" : "--atol", v ? v : "");
+            *(rel ? &args->rtol : &args->atol) = t;
         } else if (cli_option(argc, argv, &i, "--bench", NULL, &v)) {
             if (!v)
                 return cli_error(CLI_EXIT_USAGE,
@@ -222,6 +277,8 @@ static int cli_parse(int argc, char **argv, cli_args *args, int default_threads)
         }
     }
     if (!args->model) return cli_error(CLI_EXIT_USAGE, "no MODEL given (see minirt --help)");
+    if (args->check && args->n_compare)
+        return cli_error(CLI_EXIT_USAGE, "--check runs nothing: --compare needs a run");
     return -1;
 }
 
@@ -427,6 +484,7 @@ static int cli_bind(mr_ctx *ctx, minirt_session *s, const cli_args *args, size_t
                              cli_dims(dims, sizeof(dims), info[i].ndim, info[i].dims), i + 1,
                              info[i].name);
     for (size_t i = 0; i < n_in; i++) {
+        cli_progress(args, "reading input '%s' from %s", info[i].name, paths[i]);
         if (mr_tensor_file_read(ctx, paths[i], &files[i]) != MINIRT_OK)
             return cli_error(CLI_EXIT_RUNTIME, "%s", ctx->err);
         in[i].name = info[i].name;
@@ -479,11 +537,75 @@ static int cli_outputs(mr_ctx *ctx, minirt_session *s, const cli_args *args) {
         char *path = malloc(len);
         if (!path) return cli_error(CLI_EXIT_RUNTIME, "out of memory");
         snprintf(path, len, "%s/output_%zu.npy", args->outdir, i);
+        cli_progress(args, "writing output %zu '%s' to %s", i, out.name, path);
         mr_status st = mr_npy_write(ctx, path, &out);
         free(path);
         if (st != MINIRT_OK) return cli_error(CLI_EXIT_RUNTIME, "%s", ctx->err);
     }
     return 0;
+}
+
+/*
+ * --compare: output i of the last run against the tensor in args->compare[i]. Prints one line per
+ * output with the largest absolute and relative errors; returns 0 when every element is within
+ * atol + rtol * |ref| (exact for integer and bool outputs), else a one-line error.
+ */
+static int cli_compare(mr_ctx *ctx, minirt_session *s, const cli_args *args) {
+    char got_dims[256], want_dims[256];
+    int status = 0;
+    if ((size_t)args->n_compare > minirt_output_count(s))
+        return cli_error(CLI_EXIT_RUNTIME, "%d --compare files for %zu output%s", args->n_compare,
+                         minirt_output_count(s), minirt_output_count(s) == 1 ? "" : "s");
+    for (int o = 0; o < args->n_compare && !status; o++) {
+        minirt_tensor out;
+        mr_io_tensor ref;
+        memset(&ref, 0, sizeof(ref));
+        if (minirt_get_output(s, (size_t)o, &out) != MINIRT_OK)
+            return cli_error(CLI_EXIT_RUNTIME, "%s", minirt_errmsg(s));
+        if (mr_tensor_file_read(ctx, args->compare[o], &ref) != MINIRT_OK)
+            return cli_error(CLI_EXIT_RUNTIME, "%s", ctx->err);
+        const mr_tensor *r = &ref.t;
+        bool same_shape = (size_t)r->ndim == out.ndim &&
+                          memcmp(r->dims, out.dims, out.ndim * sizeof(int64_t)) == 0;
+        if (out.dtype != r->dtype || !same_shape) {
+            status = cli_error(CLI_EXIT_RUNTIME, "output %d '%s' is %s %s but %s holds %s %s", o,
+                               out.name, mr_dtype_name(out.dtype),
+                               cli_dims(got_dims, sizeof(got_dims), out.ndim, out.dims),
+                               args->compare[o], mr_dtype_name(r->dtype),
+                               cli_dims(want_dims, sizeof(want_dims), (size_t)r->ndim, r->dims));
+            mr_io_free(ctx, &ref);
+            break;
+        }
+        bool exact = out.dtype != MINIRT_FLOAT32 && out.dtype != MINIRT_FLOAT64;
+        double rtol = exact ? 0 : args->rtol, atol = exact ? 0 : args->atol;
+        double max_abs = 0, max_rel = 0;
+        int64_t n = mr_numel(r), bad = 0, first_bad = -1, worst = 0;
+        minirt_tensor rt = {NULL, out.dtype, out.ndim, out.dims, r->data};
+        for (int64_t i = 0; i < n; i++) {
+            double g = cli_value(&out, i), w = cli_value(&rt, i);
+            if (isnan(g) && isnan(w)) continue;
+            double d = fabs(g - w);
+            if (isnan(d)) d = INFINITY; /* a NaN on one side only */
+            if (d > max_abs) {
+                max_abs = d;
+                worst = i;
+            }
+            if (w != 0 && d / fabs(w) > max_rel) max_rel = d / fabs(w);
+            if (!(d <= atol + rtol * fabs(w)) && bad++ == 0) first_bad = i;
+        }
+        printf("compare: output %d '%s' vs %s: max_abs=%.3g max_rel=%.3g (%lld values): %s\n", o,
+               out.name, args->compare[o], max_abs, max_rel, (long long)n, bad ? "MISMATCH" : "ok");
+        if (bad)
+            status = cli_error(CLI_EXIT_RUNTIME,
+                               "output %d '%s' differs from %s: %lld of %lld values beyond atol "
+                               "%g + rtol %g * |ref|; first at flat index %lld (got %.9g, want "
+                               "%.9g); largest error at flat index %lld",
+                               o, out.name, args->compare[o], (long long)bad, (long long)n, atol,
+                               rtol, (long long)first_bad, cli_value(&out, first_bad),
+                               cli_value(&rt, first_bad), (long long)worst);
+        mr_io_free(ctx, &ref);
+    }
+    return status;
 }
 
 /* Open the model, bind, run (plus timed runs), report. */
@@ -496,6 +618,8 @@ static int cli_run(const cli_args *args) {
     if (args->optimize >= 0) o.optimize = args->optimize;
     o.profile = args->profile || args->profile_summary;
     minirt_session *s = NULL;
+    cli_progress(args, "opening %s (parse, validate, plan)", args->model);
+    double t_open = cli_now_ms();
     if (minirt_open(args->model, &o, &s) != MINIRT_OK) {
         const char *msg = minirt_errmsg(s);
         int status = strstr(msg, args->model)
@@ -503,6 +627,11 @@ static int cli_run(const cli_args *args) {
                          : cli_error(CLI_EXIT_RUNTIME, "%s: %s", args->model, msg);
         minirt_close(s);
         return status;
+    }
+    if (args->verbose) {
+        const char *summary = minirt_summary(s);
+        cli_progress(args, "opened in %.1f ms: %s", cli_now_ms() - t_open,
+                     summary ? summary : "(no summary)");
     }
     size_t n_in = minirt_input_count(s), cap = n_in ? n_in : 1;
     minirt_tensor *info = calloc(cap, sizeof(*info)), *in = calloc(cap, sizeof(*in));
@@ -512,11 +641,17 @@ static int cli_run(const cli_args *args) {
     if (!info || !in || !files || !given || !paths)
         status = cli_error(CLI_EXIT_RUNTIME, "out of memory");
     if (!status) status = cli_bind(&ctx, s, args, n_in, info, given, paths, files, in);
+    double t_run = cli_now_ms();
+    if (!status) cli_progress(args, "running (shapes are planned on the first run if needed)");
     if (!status && minirt_run(s, in, n_in) != MINIRT_OK)
         status = cli_error(CLI_EXIT_RUNTIME, "%s", minirt_errmsg(s));
+    if (!status) cli_progress(args, "ran in %.1f ms", cli_now_ms() - t_run);
     /* The run above is the warm-up for --bench; the outputs are those of the last run. */
     double median = 0, fastest = 0;
-    if (!status && args->bench > 0) status = cli_bench(s, args, in, n_in, &median, &fastest);
+    if (!status && args->bench > 0) {
+        cli_progress(args, "timing %d runs", args->bench);
+        status = cli_bench(s, args, in, n_in, &median, &fastest);
+    }
     if (!status) status = cli_outputs(&ctx, s, args);
     if (!status && args->bench > 0)
         printf("bench: runs=%d threads=%d median_ms=%.3f min_ms=%.3f\n", args->bench, args->threads,
@@ -527,6 +662,8 @@ static int cli_run(const cli_args *args) {
         const char *table = minirt_profile_summary(s);
         printf("%s", table ? table : "(no profile)\n");
     }
+    if (!status && args->n_compare) status = cli_compare(&ctx, s, args);
+    if (!status) cli_progress(args, "done");
     if (files)
         for (size_t i = 0; i < n_in; i++)
             mr_io_free(&ctx, &files[i]);
@@ -571,6 +708,9 @@ int main(int argc, char **argv) {
     cli_args args;
     memset(&args, 0, sizeof(args));
     args.optimize = -1;
+    args.rtol = 1e-3;
+    args.atol = 1e-4;
+    cli_progress(&args, "start"); /* sets the clock; prints nothing */
     args.inputs = malloc((size_t)(argc > 0 ? argc : 1) * sizeof(*args.inputs));
     if (!args.inputs) return cli_error(CLI_EXIT_RUNTIME, "out of memory");
     int status = cli_parse(argc, argv, &args, default_threads);

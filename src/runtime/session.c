@@ -617,6 +617,20 @@ minirt_status minirt_get_input_info(minirt_session *s, size_t i, minirt_tensor *
     return MINIRT_OK;
 }
 
+minirt_status minirt_get_output_info(minirt_session *s, size_t i, minirt_tensor *info) {
+    if (!s || !info) return MINIRT_ERR_ARGUMENT;
+    if (!s->loaded || i >= (size_t)s->g.n_outputs)
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT, "output index %zu out of range (model has %d)",
+                        i, s->loaded ? s->g.n_outputs : 0);
+    const mr_value *v = &s->g.values[s->g.outputs[i]];
+    info->name = v->name;
+    info->dtype = (minirt_dtype)v->decl_dtype;
+    info->ndim = v->decl_ndim < 0 ? 0 : (size_t)v->decl_ndim;
+    info->dims = v->decl_ndim < 0 ? NULL : v->decl_dims;
+    info->data = NULL;
+    return MINIRT_OK;
+}
+
 minirt_status minirt_get_output(minirt_session *s, size_t i, minirt_tensor *out) {
     if (!s || !out) return MINIRT_ERR_ARGUMENT;
     if (!s->loaded || i >= (size_t)s->g.n_outputs)
@@ -624,7 +638,8 @@ minirt_status minirt_get_output(minirt_session *s, size_t i, minirt_tensor *out)
                         "output index %zu out of range (model has %d)", i,
                         s->loaded ? s->g.n_outputs : 0);
     if (!s->has_outputs)
-        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT, "no outputs: the last run did not succeed");
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT,
+                        "no outputs: the session has not run, or its last run failed");
     const mr_value *v = &s->g.values[s->g.outputs[i]];
     out->name = v->name;
     out->dtype = v->t.dtype;
