@@ -33,6 +33,14 @@ def fmt(x, digits=1):
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def other_pct(load, ncpu, key=None):
+    """CPU time of other processes as a percentage of the machine's, over the groups of `key`
+    (model, threads), or over all groups."""
+    groups = [g for k, v in load.items() if key is None or k == key for g in v]
+    wall = sum(w for w, _ in groups)
+    return 100 * sum(o for _, o in groups) / (wall * ncpu) if wall else None
+
+
 def combine(rounds):
     """One result from an engine's rounds: the best (lowest) median, the largest RSS and error,
     the fastest open. Any failed round makes the whole a failure (its status and note)."""
@@ -73,6 +81,14 @@ def main():
         with open(os.path.join(work, f"{m}.flops.json")) as f:
             flops[m] = json.load(f)
     peak = float(meta.get("peak_gflops_per_core", "116"))
+    ncpu = int(meta.get("ncpu", "1"))
+    load = {}
+    path = os.path.join(work, "load.tsv")
+    if os.path.exists(path):
+        with open(path) as f:
+            for r in csv.DictReader(f, delimiter="\t"):
+                load.setdefault((r["model"], r["threads"]), []).append(
+                    (float(r["wall_s"]), float(r["other_cpu_s"])))
 
     def cell(m, t, e):
         r = res.get((m, t, e))
@@ -99,21 +115,21 @@ def main():
       f"runs of a 1x3x224x224 float32 input; engines interleaved per model and thread count; "
       f"the whole sweep repeated {meta.get('rounds', '?')} times (rounds). "
       f"Peak = {peak:g} GFLOP/s per core x T.")
-    w(f"- Host load during the sweep: other processes used {meta.get('other_cpu_pct', '?')}% "
-      f"of the machine's CPU time (0 = nothing else ran); the hypervisor stole "
-      f"{meta.get('steal_pct', '?')}%; load average at the start "
-      f"{meta.get('load_start', '?')}")
+    w(f"- Host: other processes used {fmt(other_pct(load, ncpu))}% of the machine's CPU time "
+      f"while the engines ran (0 = nothing else ran; per row below); the hypervisor stole "
+      f"{meta.get('steal_pct', '?')}%. Engines ran at nice {meta.get('nice', '?')}.")
     w("")
     w("## Inference time")
     w("")
     w("Milliseconds: each engine's lowest median over the rounds (the median of its timed runs "
       "in one process). Ratio > 1 means minirt is slower. Spread: how much the slowest round's "
       "median exceeds the fastest one's, per engine (minirt / ORT / PyTorch); a large spread "
-      "means the host was noisy for that row.")
+      "means the host was noisy for that row. Busy: CPU time other processes used while that row's "
+      "engines ran, as a share of the machine's, averaged over the rounds.")
     w("")
     w("| model | GFLOP | T | minirt | onnxruntime | PyTorch | minirt/ORT | minirt/PyTorch "
-      "| minirt GFLOP/s | % of peak | spread |")
-    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+      "| minirt GFLOP/s | % of peak | spread | busy |")
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     ratios = {t: [] for t in threads}
     for m in models:
         g = flops[m]["gflop"]
@@ -131,7 +147,7 @@ def main():
                 f"{100 * res[(m, t, e)]['spread']:.0f}%" if "spread" in res.get((m, t, e), {})
                 else "—" for e, _ in ENGINES)
             w(f"| {m} | {g:.2f} | {t} | {sm} | {so} | {st} | {fmt(r_o, 2)} | {fmt(r_t, 2)} "
-              f"| {fmt(gfs)} | {fmt(pct)} | {spread} |")
+              f"| {fmt(gfs)} | {fmt(pct)} | {spread} | {fmt(other_pct(load, ncpu, (m, t)), 0)}% |")
     for t in threads:
         if ratios[t]:
             gm = math.exp(sum(map(math.log, ratios[t])) / len(ratios[t]))
