@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "conv.h"
+#include "fastmath.h"
 
 void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
     const float a = e->alpha, b = e->beta;
@@ -14,36 +15,39 @@ void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
         break;
     case MR_ACT_RELU:
         for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+            y[i] = mr_fast_lt(y[i], 0.0f, 0.0f, y[i]); /* max(y, 0); NaN stays */
         break;
     case MR_ACT_CLIP:
-        /* NaN passes through, as in Clip */
-        for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] < a ? a : y[i] > b ? b : y[i];
+        for (int64_t i = 0; i < n; i++) {
+            float v = mr_fast_lt(y[i], a, a, y[i]);
+            y[i] = mr_fast_lt(b, v, b, v);
+        }
         break;
     case MR_ACT_LEAKY_RELU:
         for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] >= 0.0f ? y[i] : a * y[i];
+            y[i] = mr_fast_lt(y[i], 0.0f, a * y[i], y[i]);
         break;
     case MR_ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++)
-            y[i] = 1.0f / (1.0f + expf(-y[i]));
+            y[i] = 1.0f / (1.0f + mr_fast_expf(-y[i]));
         break;
     case MR_ACT_HARD_SIGMOID:
         for (int64_t i = 0; i < n; i++) {
             float v = a * y[i] + b;
-            y[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            v = mr_fast_lt(v, 0.0f, 0.0f, v);
+            y[i] = mr_fast_lt(1.0f, v, 1.0f, v);
         }
         break;
     case MR_ACT_HARD_SWISH:
         for (int64_t i = 0; i < n; i++) {
             float v = y[i] * (1.0f / 6.0f) + 0.5f;
-            y[i] *= v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            v = mr_fast_lt(v, 0.0f, 0.0f, v);
+            y[i] *= mr_fast_lt(1.0f, v, 1.0f, v);
         }
         break;
     case MR_ACT_SILU:
         for (int64_t i = 0; i < n; i++)
-            y[i] = y[i] / (1.0f + expf(-y[i]));
+            y[i] = y[i] / (1.0f + mr_fast_expf(-y[i]));
         break;
     }
 }
