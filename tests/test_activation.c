@@ -13,78 +13,6 @@
 
 #include "mrt.h"
 
-/* ---- helpers ---- */
-
-static double get_d(const mr_tensor *t, int64_t i) {
-    switch (t->dtype) {
-    case MINIRT_FLOAT32:
-        return ((const float *)t->data)[i];
-    case MINIRT_FLOAT64:
-        return ((const double *)t->data)[i];
-    case MINIRT_INT8:
-        return ((const int8_t *)t->data)[i];
-    case MINIRT_INT32:
-        return ((const int32_t *)t->data)[i];
-    case MINIRT_INT64:
-        return (double)((const int64_t *)t->data)[i];
-    default:
-        return 0;
-    }
-}
-
-static void set_d(mr_tensor *t, int64_t i, double v) {
-    switch (t->dtype) {
-    case MINIRT_FLOAT32:
-        ((float *)t->data)[i] = (float)v;
-        break;
-    case MINIRT_FLOAT64:
-        ((double *)t->data)[i] = v;
-        break;
-    case MINIRT_INT8:
-        ((int8_t *)t->data)[i] = (int8_t)v;
-        break;
-    case MINIRT_INT32:
-        ((int32_t *)t->data)[i] = (int32_t)v;
-        break;
-    case MINIRT_INT64:
-        ((int64_t *)t->data)[i] = (int64_t)v;
-        break;
-    default:
-        break;
-    }
-}
-
-/* Uniform values in [lo, hi) (rounded for integer types) from a fixed-seed generator. */
-static void fill_range(mr_tensor *t, uint32_t seed, double lo, double hi) {
-    uint32_t s = seed * 2654435761u + 99u;
-    int64_t n = mr_numel(t);
-    for (int64_t i = 0; i < n; i++) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        double v = lo + (hi - lo) * ((s >> 8) * (1.0 / 16777216.0));
-        set_d(t, i, t->dtype == MINIRT_FLOAT32 || t->dtype == MINIRT_FLOAT64 ? v : floor(v));
-    }
-}
-
-/* Fail unless y[i] is within atol + rtol * |want[i]| (NaN matches NaN, inf matches inf). */
-static void expect_close(const mr_tensor *y, const double *want, int64_t n, double rtol,
-                         double atol, const char *what) {
-    for (int64_t i = 0; i < n; i++) {
-        double got = get_d(y, i), w = want[i];
-        if (got == w || (isnan(got) && isnan(w))) continue;
-        if (!(fabs(got - w) <= atol + rtol * fabs(w)))
-            fail_msg("%s: element %lld: got %.9g want %.9g", what, (long long)i, got, w);
-    }
-}
-
-/* Run a one-output node; y is filled in (free with mrt_tensor_free). */
-static mr_status run_node(mr_ctx *ctx, mr_node *n, mr_tensor **in, int n_in, mr_tensor *y) {
-    memset(y, 0, sizeof(*y));
-    mr_tensor *out[1] = {y};
-    return mrt_run_op(ctx, n, in, n_in, out, 1);
-}
-
 /* ---- Relu ---- */
 
 typedef struct relu_case {
@@ -111,12 +39,12 @@ static void test_relu_table(void **state) {
         mr_node n;
         mrt_node_init(&n, "Relu", rc->opset);
         mr_tensor x = mrt_tensor(rc->dtype, rc->ndim, rc->dims), y;
-        fill_range(&x, (uint32_t)c + 1, -100, 100);
+        mrt_fill_range(&x, (uint32_t)c + 1, -100, 100);
         if (rc->dtype == MINIRT_INT64)
             for (int64_t i = 0; i < mr_numel(&x); i++)
                 ((int64_t *)x.data)[i] *= 1000000000007LL; /* beyond double's exact range */
         mr_tensor *in[1] = {&x};
-        if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.dtype, rc->dtype);
         assert_int_equal(y.ndim, rc->ndim);
         assert_memory_equal(y.dims, x.dims, (size_t)rc->ndim * sizeof(int64_t));
@@ -124,9 +52,9 @@ static void test_relu_table(void **state) {
             if (rc->dtype == MINIRT_INT64) {
                 int64_t xv = ((int64_t *)x.data)[i], yv = ((int64_t *)y.data)[i];
                 assert_true(yv == (xv < 0 ? 0 : xv));
-            } else if (get_d(&y, i) != (get_d(&x, i) < 0 ? 0 : get_d(&x, i))) {
-                fail_msg("case %zu: element %lld: got %g for %g", c, (long long)i, get_d(&y, i),
-                         get_d(&x, i));
+            } else if (mrt_get(&y, i) != (mrt_get(&x, i) < 0 ? 0 : mrt_get(&x, i))) {
+                fail_msg("case %zu: element %lld: got %g for %g", c, (long long)i, mrt_get(&y, i),
+                         mrt_get(&x, i));
             }
         }
         mrt_tensor_free(&x);
@@ -234,25 +162,25 @@ static void test_elementwise_table(void **state) {
             p[!strcmp(ec->an[i], "alpha") ? 0 : !strcmp(ec->an[i], "beta") ? 1 : 2] = ec->av[i];
         }
         mr_tensor x = mrt_tensor(ec->dtype, ec->ndim, ec->dims), y;
-        fill_range(&x, (uint32_t)c + 7, -ec->range, ec->range);
+        mrt_fill_range(&x, (uint32_t)c + 7, -ec->range, ec->range);
         int64_t cnt = mr_numel(&x);
         const double edge[] = {0.0, -0.0, 1e-6, -1e-6, 0.4, -0.4, 1.0, -1.0};
         for (int i = 0; i < 8 && i < cnt; i++)
-            set_d(&x, cnt - 1 - i, edge[i]);
+            mrt_set(&x, cnt - 1 - i, edge[i]);
         double *want = malloc((size_t)cnt * sizeof(double) + 1);
         for (int64_t i = 0; i < cnt; i++)
-            want[i] = ref_ew(ec->op, get_d(&x, i), p);
+            want[i] = ref_ew(ec->op, mrt_get(&x, i), p);
         mr_tensor *in[1] = {&x};
-        if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.dtype, ec->dtype);
         assert_int_equal(y.ndim, ec->ndim);
         assert_memory_equal(y.dims, x.dims, (size_t)ec->ndim * sizeof(int64_t));
         char what[64];
         snprintf(what, sizeof(what), "case %zu (%s)", c, ec->op);
         if (ec->dtype == F32)
-            expect_close(&y, want, cnt, 2e-6, 1e-6, what);
+            mrt_assert_close_any(&y, want, 2e-6, 1e-6, what);
         else
-            expect_close(&y, want, cnt, 1e-12, 1e-14, what);
+            mrt_assert_close_any(&y, want, 1e-12, 1e-14, what);
         free(want);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
@@ -294,12 +222,13 @@ static void test_elementwise_special(void **state) {
             mr_tensor x = mrt_tensor(dtype, 1, d), y;
             const double xv[4] = {NAN, INFINITY, -INFINITY, -0.0};
             for (int i = 0; i < 4; i++)
-                set_d(&x, i, xv[i]);
+                mrt_set(&x, i, xv[i]);
             mr_tensor *in[1] = {&x};
-            if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("%s: %s", sp[c].op, ctx.err);
+            if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK)
+                fail_msg("%s: %s", sp[c].op, ctx.err);
             char what[64];
             snprintf(what, sizeof(what), "%s %s", sp[c].op, dt ? "float64" : "float32");
-            expect_close(&y, sp[c].want, 4, 1e-6, 0, what);
+            mrt_assert_close_any(&y, sp[c].want, 1e-6, 0, what);
             mrt_tensor_free(&x);
             mrt_tensor_free(&y);
             mrt_node_free(&ctx, &n);
@@ -310,20 +239,14 @@ static void test_elementwise_special(void **state) {
  * status and a substring of the message. */
 static void expect_ew_error(const char *op, int opset, int dtype, const char *attr, float av,
                             mr_status want, const char *substr) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, op, opset);
     if (attr) mrt_attr_float(&n, attr, av);
     int64_t d[2] = {2, 3};
-    mr_tensor x = mrt_tensor(dtype, 2, d), y;
+    mr_tensor x = mrt_tensor(dtype, 2, d);
     mr_tensor *in[1] = {&x};
-    mr_status st = run_node(&ctx, &n, in, 1, &y);
-    if (st != want || !strstr(ctx.err, substr))
-        fail_msg("%s: want status %d with '%s'; got %d: %s", op, want, substr, st, ctx.err);
+    mrt_run_expect(&n, in, 1, NULL, 1, want, substr, NULL);
     mrt_tensor_free(&x);
-    mrt_tensor_free(&y);
-    mrt_node_free(&ctx, &n);
 }
 
 static void test_activation_errors(void **state) {
@@ -353,7 +276,7 @@ static void test_activation_errors(void **state) {
     int64_t d[1] = {3};
     mr_tensor x = mrt_tensor(F32, 1, d), y;
     mr_tensor *in[1] = {&x};
-    assert_int_equal(run_node(&ctx, &n, in, 1, &y), MINIRT_ERR_MODEL);
+    assert_int_equal(mrt_run_op1(&ctx, &n, in, 1, &y), MINIRT_ERR_MODEL);
     assert_non_null(strstr(ctx.err, "attribute 'alpha' should be float, not int"));
     mrt_tensor_free(&x);
     mrt_tensor_free(&y);
@@ -424,21 +347,21 @@ static void test_prelu_table(void **state) {
         mr_tensor x = mrt_tensor(pc->dtype, pc->xn, pc->x),
                   s = mrt_tensor(pc->dtype, pc->sn, pc->s);
         mr_tensor y;
-        fill_range(&x, (uint32_t)c + 3, -50, 50);
-        fill_range(&s, (uint32_t)c + 300, -3, 3);
+        mrt_fill_range(&x, (uint32_t)c + 3, -50, 50);
+        mrt_fill_range(&s, (uint32_t)c + 300, -3, 3);
         mr_tensor *in[2] = {&x, &s};
-        if (run_node(&ctx, &n, in, 2, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 2, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.ndim, pc->xn);
         assert_memory_equal(y.dims, x.dims, (size_t)pc->xn * sizeof(int64_t));
         int64_t cnt = mr_numel(&x);
         double *want = malloc((size_t)cnt * sizeof(double) + 1);
         for (int64_t i = 0; i < cnt; i++) {
-            double v = get_d(&x, i);
-            want[i] = v < 0 ? get_d(&s, ref_slope_index(pc, i)) * v : v;
+            double v = mrt_get(&x, i);
+            want[i] = v < 0 ? mrt_get(&s, ref_slope_index(pc, i)) * v : v;
         }
         char what[32];
         snprintf(what, sizeof(what), "prelu case %zu", c);
-        expect_close(&y, want, cnt, 1e-6, 0, what);
+        mrt_assert_close_any(&y, want, 1e-6, 0, what);
         free(want);
         mrt_tensor_free(&x);
         mrt_tensor_free(&s);
@@ -449,19 +372,13 @@ static void test_prelu_table(void **state) {
 
 static void expect_prelu_error(int opset, int xt, int xn, const int64_t *xd, int st_, int sn,
                                const int64_t *sd, mr_status want, const char *substr) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, "PRelu", opset);
-    mr_tensor x = mrt_tensor(xt, xn, xd), s = mrt_tensor(st_, sn, sd), y;
+    mr_tensor x = mrt_tensor(xt, xn, xd), s = mrt_tensor(st_, sn, sd);
     mr_tensor *in[2] = {&x, &s};
-    mr_status st = run_node(&ctx, &n, in, 2, &y);
-    if (st != want || !strstr(ctx.err, substr))
-        fail_msg("want status %d with '%s'; got %d: %s", want, substr, st, ctx.err);
+    mrt_run_expect(&n, in, 2, NULL, 1, want, substr, NULL);
     mrt_tensor_free(&x);
     mrt_tensor_free(&s);
-    mrt_tensor_free(&y);
-    mrt_node_free(&ctx, &n);
 }
 
 static void test_prelu_errors(void **state) {

@@ -16,84 +16,8 @@
 #define F32 MINIRT_FLOAT32
 #define F64 MINIRT_FLOAT64
 
-/* ---- helpers ---- */
-
-static double get_d(const mr_tensor *t, int64_t i) {
-    switch (t->dtype) {
-    case F32:
-        return ((const float *)t->data)[i];
-    case F64:
-        return ((const double *)t->data)[i];
-    case MINIRT_INT8:
-        return ((const int8_t *)t->data)[i];
-    case MINIRT_UINT8:
-        return ((const uint8_t *)t->data)[i];
-    case MINIRT_INT32:
-        return ((const int32_t *)t->data)[i];
-    case MINIRT_INT64:
-        return (double)((const int64_t *)t->data)[i];
-    default:
-        return 0;
-    }
-}
-
-static void set_d(mr_tensor *t, int64_t i, double v) {
-    switch (t->dtype) {
-    case F32:
-        ((float *)t->data)[i] = (float)v;
-        break;
-    case F64:
-        ((double *)t->data)[i] = v;
-        break;
-    case MINIRT_INT8:
-        ((int8_t *)t->data)[i] = (int8_t)v;
-        break;
-    case MINIRT_UINT8:
-        ((uint8_t *)t->data)[i] = (uint8_t)v;
-        break;
-    case MINIRT_INT32:
-        ((int32_t *)t->data)[i] = (int32_t)v;
-        break;
-    case MINIRT_INT64:
-        ((int64_t *)t->data)[i] = (int64_t)v;
-        break;
-    default:
-        break;
-    }
-}
-
 static bool is_float(int dtype) {
     return dtype == F32 || dtype == F64;
-}
-
-/* Uniform values in [lo, hi) (rounded down for integer types) from a fixed-seed generator. */
-static void fill_range(mr_tensor *t, uint32_t seed, double lo, double hi) {
-    uint32_t s = seed * 2654435761u + 99u;
-    int64_t n = mr_numel(t);
-    for (int64_t i = 0; i < n; i++) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        double v = lo + (hi - lo) * ((s >> 8) * (1.0 / 16777216.0));
-        set_d(t, i, is_float(t->dtype) ? v : floor(v));
-    }
-}
-
-/* Fail unless y[i] is within atol + rtol * |want[i]| (NaN matches NaN, inf matches inf). */
-static void expect_close(const mr_tensor *y, const double *want, int64_t n, double rtol,
-                         double atol, const char *what) {
-    for (int64_t i = 0; i < n; i++) {
-        double got = get_d(y, i), w = want[i];
-        if (got == w || (isnan(got) && isnan(w))) continue;
-        if (!(fabs(got - w) <= atol + rtol * fabs(w)))
-            fail_msg("%s: element %lld: got %.9g want %.9g", what, (long long)i, got, w);
-    }
-}
-
-static mr_status run_node(mr_ctx *ctx, mr_node *n, mr_tensor **in, int n_in, mr_tensor *y) {
-    memset(y, 0, sizeof(*y));
-    mr_tensor *out[1] = {y};
-    return mrt_run_op(ctx, n, in, n_in, out, 1);
 }
 
 /* ---- Clip ---- */
@@ -148,36 +72,37 @@ static void test_clip_table(void **state) {
         mr_tensor x = mrt_tensor(cc->dtype, cc->ndim, cc->dims), y;
         mr_tensor bmin = mrt_tensor(cc->dtype, cc->bound_rank, one);
         mr_tensor bmax = mrt_tensor(cc->dtype, cc->bound_rank, one);
-        set_d(&bmin, 0, cc->lo);
-        set_d(&bmax, 0, cc->hi);
-        if (cc->present & 1) lo = get_d(&bmin, 0);
-        if (cc->present & 2) hi = get_d(&bmax, 0);
-        fill_range(&x, (uint32_t)c + 5, cc->dtype == MINIRT_UINT8 ? 0 : -100,
-                   cc->dtype == MINIRT_UINT8 ? 250 : 100);
-        if (!is_float(cc->dtype)) set_d(&x, 0, cc->dtype == MINIRT_UINT8 ? 255 : 127);
+        mrt_set(&bmin, 0, cc->lo);
+        mrt_set(&bmax, 0, cc->hi);
+        if (cc->present & 1) lo = mrt_get(&bmin, 0);
+        if (cc->present & 2) hi = mrt_get(&bmax, 0);
+        mrt_fill_range(&x, (uint32_t)c + 5, cc->dtype == MINIRT_UINT8 ? 0 : -100,
+                       cc->dtype == MINIRT_UINT8 ? 250 : 100);
+        if (!is_float(cc->dtype)) mrt_set(&x, 0, cc->dtype == MINIRT_UINT8 ? 255 : 127);
         int64_t cnt = mr_numel(&x);
         if (is_float(cc->dtype)) {
-            set_d(&x, 0, INFINITY);
-            set_d(&x, 1, -INFINITY);
-            set_d(&x, 2, NAN);
-            set_d(&x, 3, cc->lo);
+            mrt_set(&x, 0, INFINITY);
+            mrt_set(&x, 1, -INFINITY);
+            mrt_set(&x, 2, NAN);
+            mrt_set(&x, 3, cc->lo);
             for (int64_t i = 4; i < cnt; i++)
-                set_d(&x, i, get_d(&x, i) / 100.0);
+                mrt_set(&x, i, mrt_get(&x, i) / 100.0);
         }
         double *want = malloc((size_t)cnt * sizeof(double));
         for (int64_t i = 0; i < cnt; i++) {
-            double v = get_d(&x, i);
+            double v = mrt_get(&x, i);
             v = v < lo ? lo : v;
             want[i] = v > hi ? hi : v;
         }
         mr_tensor *in[3] = {&x, cc->present & 1 ? &bmin : NULL, cc->present & 2 ? &bmax : NULL};
-        if (run_node(&ctx, &n, in, cc->n_in, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, cc->n_in, &y) != MINIRT_OK)
+            fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.dtype, cc->dtype);
         assert_int_equal(y.ndim, cc->ndim);
         assert_memory_equal(y.dims, x.dims, (size_t)cc->ndim * sizeof(int64_t));
         char what[32];
         snprintf(what, sizeof(what), "clip case %zu", c);
-        expect_close(&y, want, cnt, 0, 0, what);
+        mrt_assert_close_any(&y, want, 0, 0, what);
         free(want);
         mrt_tensor_free(&x);
         mrt_tensor_free(&bmin);
@@ -191,21 +116,15 @@ static void test_clip_table(void **state) {
  * mn == 1), and an optional float attribute; expect status and message substring. */
 static void expect_clip_error(int opset, int xt, int mt, int mn, const char *attr, mr_status want,
                               const char *substr) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, "Clip", opset);
     if (attr) mrt_attr_float(&n, attr, 1.0f);
     int64_t d[2] = {2, 3}, md[1] = {2};
-    mr_tensor x = mrt_tensor(xt, 2, d), m = mrt_tensor(mt ? mt : F32, mn, md), y;
+    mr_tensor x = mrt_tensor(xt, 2, d), m = mrt_tensor(mt ? mt : F32, mn, md);
     mr_tensor *in[2] = {&x, &m};
-    mr_status st = run_node(&ctx, &n, in, mt ? 2 : 1, &y);
-    if (st != want || !strstr(ctx.err, substr))
-        fail_msg("want status %d with '%s'; got %d: %s", want, substr, st, ctx.err);
+    mrt_run_expect(&n, in, mt ? 2 : 1, NULL, 1, want, substr, NULL);
     mrt_tensor_free(&x);
     mrt_tensor_free(&m);
-    mrt_tensor_free(&y);
-    mrt_node_free(&ctx, &n);
 }
 
 static void test_clip_errors(void **state) {
@@ -272,11 +191,11 @@ static void ref_softmax(const softmax_case *sc, const mr_tensor *x, double *y) {
             int64_t base = o * n * inner + j;
             double m = -INFINITY, s = 0;
             for (int64_t k = 0; k < n; k++)
-                m = fmax(m, get_d(x, base + k * inner));
+                m = fmax(m, mrt_get(x, base + k * inner));
             for (int64_t k = 0; k < n; k++)
-                s += exp(get_d(x, base + k * inner) - m);
+                s += exp(mrt_get(x, base + k * inner) - m);
             for (int64_t k = 0; k < n; k++) {
-                double v = get_d(x, base + k * inner) - m;
+                double v = mrt_get(x, base + k * inner) - m;
                 y[base + k * inner] = sc->log ? v - log(s) : exp(v) / s;
             }
         }
@@ -292,23 +211,23 @@ static void test_softmax_table(void **state) {
         mrt_node_init(&n, sc->log ? "LogSoftmax" : "Softmax", sc->opset);
         if (sc->has_axis) mrt_attr_int(&n, "axis", sc->axis);
         mr_tensor x = mrt_tensor(sc->dtype, sc->ndim, sc->dims), y;
-        fill_range(&x, (uint32_t)c + 11, -8, 8);
+        mrt_fill_range(&x, (uint32_t)c + 11, -8, 8);
         int64_t cnt = mr_numel(&x);
         for (int64_t i = 0; i < cnt; i++)
-            set_d(&x, i, get_d(&x, i) + sc->offset);
+            mrt_set(&x, i, mrt_get(&x, i) + sc->offset);
         double *want = malloc((size_t)cnt * sizeof(double) + 1);
         ref_softmax(sc, &x, want);
         mr_tensor *in[1] = {&x};
-        if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.dtype, sc->dtype);
         assert_int_equal(y.ndim, sc->ndim);
         assert_memory_equal(y.dims, x.dims, (size_t)sc->ndim * sizeof(int64_t));
         char what[40];
         snprintf(what, sizeof(what), "softmax case %zu", c);
         if (sc->dtype == F32)
-            expect_close(&y, want, cnt, 1e-5, 1e-6, what);
+            mrt_assert_close_any(&y, want, 1e-5, 1e-6, what);
         else
-            expect_close(&y, want, cnt, 1e-12, 1e-14, what);
+            mrt_assert_close_any(&y, want, 1e-12, 1e-14, what);
         free(want);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
@@ -327,11 +246,11 @@ static void test_softmax_special(void **state) {
     mr_tensor x = mrt_tensor(F32, 2, d), y;
     const double xv[6] = {-INFINITY, 0, 0, NAN, 1, 2};
     for (int i = 0; i < 6; i++)
-        set_d(&x, i, xv[i]);
+        mrt_set(&x, i, xv[i]);
     mr_tensor *in[1] = {&x};
-    assert_int_equal(run_node(&ctx, &n, in, 1, &y), MINIRT_OK);
+    assert_int_equal(mrt_run_op1(&ctx, &n, in, 1, &y), MINIRT_OK);
     const double want[6] = {0, 0.5, 0.5, NAN, NAN, NAN};
-    expect_close(&y, want, 6, 1e-6, 0, "softmax special");
+    mrt_assert_close_any(&y, want, 1e-6, 0, "softmax special");
     mrt_tensor_free(&x);
     mrt_tensor_free(&y);
     mrt_node_free(&ctx, &n);
@@ -339,20 +258,14 @@ static void test_softmax_special(void **state) {
 
 static void expect_softmax_error(const char *op, int opset, int dtype, int ndim, bool has_axis,
                                  int64_t axis, mr_status want, const char *substr) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, op, opset);
     if (has_axis) mrt_attr_int(&n, "axis", axis);
     int64_t d[3] = {2, 3, 4};
-    mr_tensor x = mrt_tensor(dtype, ndim, d), y;
+    mr_tensor x = mrt_tensor(dtype, ndim, d);
     mr_tensor *in[1] = {&x};
-    mr_status st = run_node(&ctx, &n, in, 1, &y);
-    if (st != want || !strstr(ctx.err, substr))
-        fail_msg("%s: want status %d with '%s'; got %d: %s", op, want, substr, st, ctx.err);
+    mrt_run_expect(&n, in, 1, NULL, 1, want, substr, NULL);
     mrt_tensor_free(&x);
-    mrt_tensor_free(&y);
-    mrt_node_free(&ctx, &n);
 }
 
 static void test_softmax_errors(void **state) {

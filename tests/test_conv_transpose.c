@@ -31,18 +31,6 @@ typedef struct ct_spec {
     int opset;
 } ct_spec;
 
-/* Read "a,b,c" into v; returns the count. */
-static int parse_list(const char *s, int64_t *v, int max) {
-    int n = 0;
-    char *end;
-    while (n < max) {
-        v[n++] = strtoll(s, &end, 10);
-        if (*end != ',') break;
-        s = end + 1;
-    }
-    return n;
-}
-
 static ct_spec parse_spec(const char *text) {
     ct_spec c;
     memset(&c, 0, sizeof(c));
@@ -71,28 +59,28 @@ static ct_spec parse_spec(const char *text) {
             c.opset = atoi(v);
             break;
         case 'i':
-            c.nsp = parse_list(v, c.in, 3);
+            c.nsp = mrt_parse_ints(v, c.in, 3);
             break;
         case 'k':
-            parse_list(v, c.k, 3);
+            mrt_parse_ints(v, c.k, 3);
             break;
         case 's':
-            c.has_s = parse_list(v, c.s, 3) > 0;
+            c.has_s = mrt_parse_ints(v, c.s, 3) > 0;
             break;
         case 'd':
-            c.has_d = parse_list(v, c.d, 3) > 0;
+            c.has_d = mrt_parse_ints(v, c.d, 3) > 0;
             break;
         case 'p':
-            c.has_p = parse_list(v, c.pads, 6) > 0;
+            c.has_p = mrt_parse_ints(v, c.pads, 6) > 0;
             break;
         case 'o':
-            c.has_o = parse_list(v, c.opad, 3) > 0;
+            c.has_o = mrt_parse_ints(v, c.opad, 3) > 0;
             break;
         case 'O':
-            c.has_O = parse_list(v, c.oshape, 3);
+            c.has_O = mrt_parse_ints(v, c.oshape, 3);
             break;
         case 'w':
-            c.wr = parse_list(v, c.wd, 5);
+            c.wr = mrt_parse_ints(v, c.wd, 5);
             break;
         case 'b':
             c.bias_len = atoll(v);
@@ -374,11 +362,8 @@ static void run_error_case(const ct_error_case *e, mr_ctx *ctx) {
     mr_node node;
     setup_node(&node, &c);
     mr_tensor *in[3] = {&X, &W, &B}, *out[1] = {&Y};
-    mr_status st = mrt_run_op(ctx, &node, in, c.bias_len ? 3 : 2, out, 1);
-    if (st != e->status || !strstr(ctx->err, e->msg))
-        fail_msg("%s: got status %d '%s', want %d with '%s'", e->name, st, ctx->err, e->status,
-                 e->msg);
-    assert_non_null(strstr(ctx->err, "node 'test_node' (ConvTranspose): "));
+    mrt_expect_status(ctx, mrt_run_op(ctx, &node, in, c.bias_len ? 3 : 2, out, 1), e->status,
+                      e->msg, "node 'test_node' (ConvTranspose): ", e->name);
     mrt_node_free(ctx, &node);
     mrt_tensor_free(&X);
     mrt_tensor_free(&W);

@@ -432,34 +432,6 @@ static const matmul_case matmul_cases[] = {
     {13, MINIRT_INT64, 2, {2, 3}, 2, {3, 3}, -9e18, 9e18}, /* wraps */
 };
 
-static double mm_get(const mr_tensor *t, int64_t i) {
-    switch (t->dtype) {
-    case MINIRT_FLOAT64:
-        return ((const double *)t->data)[i];
-    case MINIRT_INT32:
-        return ((const int32_t *)t->data)[i];
-    case MINIRT_INT64:
-        return (double)((const int64_t *)t->data)[i];
-    default:
-        return ((const float *)t->data)[i];
-    }
-}
-
-/* Uniform values in [lo, hi), truncated for the integer types. */
-static void mm_fill(mr_tensor *t, uint32_t seed, double lo, double hi) {
-    uint32_t s = seed * 2654435761u + 7u;
-    for (int64_t i = 0; i < mr_numel(t); i++) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        double v = lo + (hi - lo) * ((s >> 8) * (1.0 / 16777216.0));
-        if (t->dtype == MINIRT_FLOAT32) ((float *)t->data)[i] = (float)v;
-        if (t->dtype == MINIRT_FLOAT64) ((double *)t->data)[i] = v;
-        if (t->dtype == MINIRT_INT32) ((int32_t *)t->data)[i] = (int32_t)v;
-        if (t->dtype == MINIRT_INT64) ((int64_t *)t->data)[i] = (int64_t)v;
-    }
-}
-
 static int64_t mm_int(const mr_tensor *t, int64_t i) {
     return t->dtype == MINIRT_INT32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
 }
@@ -509,7 +481,7 @@ static int64_t ref_matmul(const mr_tensor *a, const mr_tensor *b, double *yf, in
                     if (is_int)
                         iacc += (uint64_t)mm_int(a, ai) * (uint64_t)mm_int(b, bi);
                     else
-                        acc += mm_get(a, ai) * mm_get(b, bi);
+                        acc += mrt_get(a, ai) * mrt_get(b, bi);
                 }
                 if (!is_int) yf[n] = acc;
                 if (is_int && a->dtype == MINIRT_INT32) yi[n] = (int32_t)(uint32_t)iacc;
@@ -531,8 +503,8 @@ static void test_matmul_table(void **state) {
         mrt_node_init(&n, "MatMul", c->opset);
         mr_tensor a = mrt_tensor(c->dtype, c->ra, c->a), b = mrt_tensor(c->dtype, c->rb, c->b), y;
         memset(&y, 0, sizeof(y));
-        mm_fill(&a, (uint32_t)ci + 1, c->lo, c->hi);
-        mm_fill(&b, (uint32_t)ci + 100, c->lo, c->hi);
+        mrt_fill_range(&a, (uint32_t)ci + 1, c->lo, c->hi);
+        mrt_fill_range(&b, (uint32_t)ci + 100, c->lo, c->hi);
         mr_tensor *in[2] = {&a, &b}, *out[1] = {&y};
         mr_status st = mrt_run_op(&ctx, &n, in, 2, out, 1);
         if (st != MINIRT_OK) fail_msg("%s: status %d: %s", what, st, ctx.err);
@@ -564,7 +536,7 @@ static void test_matmul_table(void **state) {
                              (long long)mm_int(&y, i), (long long)wi[i]);
         } else {
             for (int64_t i = 0; i < cnt; i++) {
-                gf[i] = (float)mm_get(&y, i);
+                gf[i] = (float)mrt_get(&y, i);
                 wf32[i] = (float)wf[i];
             }
             mrt_assert_close(gf, wf32, cnt, 1e-5, 1e-5, what);

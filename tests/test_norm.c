@@ -14,32 +14,12 @@
 #define F32 MINIRT_FLOAT32
 #define F64 MINIRT_FLOAT64
 
-static double get_f(const mr_tensor *t, int64_t i) {
-    return t->dtype == F64 ? ((const double *)t->data)[i] : ((const float *)t->data)[i];
-}
-
-/* Uniform values in [lo, hi) from a fixed seed, in t's type. */
-static void fill(mr_tensor *t, uint32_t seed, double lo, double hi) {
-    uint32_t s = seed * 2654435761u + 7u;
-    int64_t n = mr_numel(t);
-    for (int64_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        double v = lo + (hi - lo) * (double)(s >> 8) / 16777216.0;
-        if (t->dtype == F64)
-            ((double *)t->data)[i] = v;
-        else
-            ((float *)t->data)[i] = (float)v;
-    }
-}
-
+/* mrt_assert_close_any within tol * (1 + |want|), naming the case. */
 static void check_close(const mr_tensor *got, const double *want, double tol, const char *what,
                         size_t ci) {
-    int64_t n = mr_numel(got);
-    for (int64_t i = 0; i < n; i++) {
-        double g = get_f(got, i);
-        if (!(fabs(g - want[i]) <= tol * (1 + fabs(want[i]))))
-            fail_msg("%s case %zu: [%lld] = %.9g, want %.9g", what, ci, (long long)i, g, want[i]);
-    }
+    char name[64];
+    snprintf(name, sizeof(name), "%s case %zu", what, ci);
+    mrt_assert_close_any(got, want, tol, tol, name);
 }
 
 static void free_all(mr_tensor *ts, int n) {
@@ -114,11 +94,11 @@ static void test_bn_table(void **state) {
             t[i] = mrt_tensor(dt ? dt : c->dtype, pndim, pdims);
         }
         memset(&t[5], 0, sizeof(t[5]));
-        fill(&t[0], (uint32_t)ci, -3, 3);
-        fill(&t[1], (uint32_t)ci + 100, 0.5, 2);
-        fill(&t[2], (uint32_t)ci + 200, -1, 1);
-        fill(&t[3], (uint32_t)ci + 300, -1, 1);
-        fill(&t[4], (uint32_t)ci + 400, 0.1, 3);
+        mrt_fill_range(&t[0], (uint32_t)ci, -3, 3);
+        mrt_fill_range(&t[1], (uint32_t)ci + 100, 0.5, 2);
+        mrt_fill_range(&t[2], (uint32_t)ci + 200, -1, 1);
+        mrt_fill_range(&t[3], (uint32_t)ci + 300, -1, 1);
+        mrt_fill_range(&t[4], (uint32_t)ci + 400, 0.1, 3);
         mr_tensor *in[5] = {&t[0], &t[1], &t[2], &t[3], &t[4]}, *out[1] = {&t[5]};
         mr_status st = mrt_run_op(&ctx, &n, in, 5, out, 1);
         if (st != MINIRT_OK) fail_msg("bn case %zu: %s", ci, ctx.err);
@@ -130,9 +110,9 @@ static void test_bn_table(void **state) {
         assert_non_null(want);
         for (int64_t i = 0; i < cnt; i++) {
             int64_t ch = i / S % C, pi = per_elem ? ch * S + i % S : ch;
-            want[i] = get_f(&t[1], pi) * (get_f(&t[0], i) - get_f(&t[3], pi)) /
-                          sqrt(get_f(&t[4], pi) + eps) +
-                      get_f(&t[2], pi);
+            want[i] = mrt_get(&t[1], pi) * (mrt_get(&t[0], i) - mrt_get(&t[3], pi)) /
+                          sqrt(mrt_get(&t[4], pi) + eps) +
+                      mrt_get(&t[2], pi);
         }
         check_close(&t[5], want, c->dtype == F64 ? 1e-12 : 1e-5, "bn", ci);
         free(want);
@@ -346,9 +326,9 @@ static void test_in_table(void **state) {
         t[1] = mrt_tensor(c->dtype, 1, pd);
         t[2] = mrt_tensor(c->dtype, 1, pd);
         memset(&t[3], 0, sizeof(t[3]));
-        fill(&t[0], (uint32_t)ci, c->constant ? 2 : -4, c->constant ? 2 : 6);
-        fill(&t[1], (uint32_t)ci + 50, 0.5, 2);
-        fill(&t[2], (uint32_t)ci + 90, -1, 1);
+        mrt_fill_range(&t[0], (uint32_t)ci, c->constant ? 2 : -4, c->constant ? 2 : 6);
+        mrt_fill_range(&t[1], (uint32_t)ci + 50, 0.5, 2);
+        mrt_fill_range(&t[2], (uint32_t)ci + 90, -1, 1);
         mr_tensor *in[3] = {&t[0], &t[1], &t[2]}, *out[1] = {&t[3]};
         mr_status st = mrt_run_op(&ctx, &n, in, 3, out, 1);
         if (st != MINIRT_OK) fail_msg("in case %zu: %s", ci, ctx.err);
@@ -360,15 +340,15 @@ static void test_in_table(void **state) {
         for (int64_t p = 0; p < planes; p++) {
             double mean = 0, var = 0;
             for (int64_t s = 0; s < S; s++)
-                mean += get_f(&t[0], p * S + s) / (double)S;
+                mean += mrt_get(&t[0], p * S + s) / (double)S;
             for (int64_t s = 0; s < S; s++) {
-                double dv = get_f(&t[0], p * S + s) - mean;
+                double dv = mrt_get(&t[0], p * S + s) - mean;
                 var += dv * dv / (double)S;
             }
             for (int64_t s = 0; s < S; s++)
                 want[p * S + s] =
-                    get_f(&t[1], p % C) * (get_f(&t[0], p * S + s) - mean) / sqrt(var + eps) +
-                    get_f(&t[2], p % C);
+                    mrt_get(&t[1], p % C) * (mrt_get(&t[0], p * S + s) - mean) / sqrt(var + eps) +
+                    mrt_get(&t[2], p % C);
         }
         check_close(&t[3], want, c->dtype == F64 ? 1e-12 : 2e-5, "in", ci);
         free(want);
@@ -475,9 +455,9 @@ static void test_ln_table(void **state) {
         t[0] = mrt_tensor(c->dtype, r, c->x);
         t[1] = mrt_tensor(c->dtype, c->s_ndim, sd);
         if (c->b_ndim) t[2] = mrt_tensor(c->dtype, c->b_ndim, bd);
-        fill(&t[0], (uint32_t)ci, -5, 3);
-        fill(&t[1], (uint32_t)ci + 10, 0.5, 2);
-        if (c->b_ndim) fill(&t[2], (uint32_t)ci + 20, -1, 1);
+        mrt_fill_range(&t[0], (uint32_t)ci, -5, 3);
+        mrt_fill_range(&t[1], (uint32_t)ci + 10, 0.5, 2);
+        if (c->b_ndim) mrt_fill_range(&t[2], (uint32_t)ci + 20, -1, 1);
         mr_tensor *in[3] = {&t[0], &t[1], c->b_ndim ? &t[2] : NULL};
         mr_tensor *out[3] = {&t[3], &t[4], &t[5]};
         mr_status st = mrt_run_op(&ctx, &n, in, c->b_ndim ? 3 : 2, out, c->stats ? 3 : 1);
@@ -502,9 +482,9 @@ static void test_ln_table(void **state) {
         for (int64_t row = 0; row < rows; row++) {
             double mean = 0, var = 0;
             for (int64_t j = 0; j < cols; j++)
-                mean += get_f(&t[0], row * cols + j) / (double)cols;
+                mean += mrt_get(&t[0], row * cols + j) / (double)cols;
             for (int64_t j = 0; j < cols; j++) {
-                double dv = get_f(&t[0], row * cols + j) - mean;
+                double dv = mrt_get(&t[0], row * cols + j) - mean;
                 var += dv * dv / (double)cols;
             }
             wm[row] = mean;
@@ -525,8 +505,8 @@ static void test_ln_table(void **state) {
                         bmul *= bd[bi];
                     }
                 }
-                want[e] = (get_f(&t[0], e) - mean) * wi[row] * get_f(&t[1], sat) +
-                          (c->b_ndim ? get_f(&t[2], bat) : 0);
+                want[e] = (mrt_get(&t[0], e) - mean) * wi[row] * mrt_get(&t[1], sat) +
+                          (c->b_ndim ? mrt_get(&t[2], bat) : 0);
             }
         }
         double tol = c->dtype == F64 ? 1e-12 : 2e-5;
@@ -624,7 +604,7 @@ static void test_lrn_table(void **state) {
         mr_tensor t[2];
         t[0] = mrt_tensor(c->dtype, c->ndim, c->x);
         memset(&t[1], 0, sizeof(t[1]));
-        fill(&t[0], (uint32_t)ci, -3, 3);
+        mrt_fill_range(&t[0], (uint32_t)ci, -3, 3);
         mr_tensor *in[1] = {&t[0]}, *out[1] = {&t[1]};
         mr_status st = mrt_run_op(&ctx, &n, in, 1, out, 1);
         if (st != MINIRT_OK) fail_msg("lrn case %zu: %s", ci, ctx.err);
@@ -643,10 +623,10 @@ static void test_lrn_table(void **state) {
             int64_t hi = ch + (int64_t)ceil((c->size - 1) / 2.0);
             double sq = 0;
             for (int64_t i = lo < 0 ? 0 : lo; i <= hi && i < C; i++) {
-                double v = get_f(&t[0], (nb * C + i) * S + s);
+                double v = mrt_get(&t[0], (nb * C + i) * S + s);
                 sq += v * v;
             }
-            want[e] = get_f(&t[0], e) / pow(bias + alpha / (double)c->size * sq, beta);
+            want[e] = mrt_get(&t[0], e) / pow(bias + alpha / (double)c->size * sq, beta);
         }
         check_close(&t[1], want, c->dtype == F64 ? 1e-12 : 1e-5, "lrn", ci);
         free(want);

@@ -21,72 +21,6 @@
 #define MAXI INT64_MAX
 #define MINI INT64_MIN
 
-/* ---- helpers (as in test_tensor.c) ---- */
-
-static mr_tensor pattern(int dtype, int ndim, const int64_t *dims, uint32_t seed) {
-    mr_tensor t = mrt_tensor(dtype, ndim, dims);
-    size_t es = mr_dtype_size(dtype);
-    unsigned char *p = t.data;
-    for (int64_t k = 0; k < mr_numel(&t); k++) {
-        uint64_t v = (uint64_t)(k + 1) * 0x9E3779B1u + seed;
-        for (size_t b = 0; b < es; b++)
-            p[(size_t)k * es + b] = (unsigned char)(v >> (8 * (b % 8)));
-    }
-    return t;
-}
-
-static mr_tensor ints(int dtype, int n, const int64_t *v) {
-    int64_t d[1] = {n};
-    mr_tensor t = mrt_tensor(dtype, 1, d);
-    for (int i = 0; i < n; i++) {
-        if (dtype == I64)
-            ((int64_t *)t.data)[i] = v[i];
-        else
-            ((int32_t *)t.data)[i] = (int32_t)v[i];
-    }
-    return t;
-}
-
-static void unravel(int64_t k, int ndim, const int64_t *dims, int64_t *idx) {
-    for (int i = ndim - 1; i >= 0; i--) {
-        idx[i] = k % dims[i];
-        k /= dims[i];
-    }
-}
-
-static int64_t ravel(const int64_t *idx, int ndim, const int64_t *dims) {
-    int64_t k = 0;
-    for (int i = 0; i < ndim; i++)
-        k = k * dims[i] + idx[i];
-    return k;
-}
-
-static void assert_same(const mr_tensor *got, const mr_tensor *want, const char *what) {
-    char b1[160], b2[160];
-    if (got->dtype != want->dtype || got->ndim != want->ndim ||
-        memcmp(got->dims, want->dims, (size_t)want->ndim * sizeof(int64_t)) != 0)
-        fail_msg("%s: got %s %s, want %s %s", what, mr_dtype_name(got->dtype),
-                 mr_dims_str(b1, sizeof(b1), got->ndim, got->dims), mr_dtype_name(want->dtype),
-                 mr_dims_str(b2, sizeof(b2), want->ndim, want->dims));
-    size_t es = mr_dtype_size(want->dtype);
-    for (int64_t k = 0; k < mr_numel(want); k++)
-        if (memcmp((char *)got->data + (size_t)k * es, (char *)want->data + (size_t)k * es, es))
-            fail_msg("%s: element %lld of %lld differs", what, (long long)k,
-                     (long long)mr_numel(want));
-}
-
-static void run_expect(mr_node *n, mr_tensor **in, int n_in, mr_tensor **out, mr_status want,
-                       const char *msg) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
-    mr_status st = mrt_run_op(&ctx, n, in, n_in, out, 1);
-    if (st != want)
-        fail_msg("%s opset %d: status %d, want %d (%s)", n->op_type, n->opset, st, want, ctx.err);
-    if (msg && !strstr(ctx.err, msg))
-        fail_msg("%s: error '%s' lacks '%s'", n->op_type, ctx.err, msg);
-    mrt_node_free(&ctx, n);
-}
-
 /* ---- Pad ---- */
 
 typedef struct pad_case {
@@ -176,27 +110,32 @@ static void test_pad_table(void **state) {
         int64_t yd[4], yi[4], xi[4], zero[1] = {0};
         for (int i = 0; i < r; i++)
             yd[i] = c->x[i] + c->pads[i] + c->pads[r + i];
-        mr_tensor x = pattern(c->dtype, r, c->x, (uint32_t)ci), y = {0};
+        mr_tensor x = mrt_tensor(c->dtype, r, c->x), y = {0};
+        mrt_fill_any(&x, (uint32_t)ci);
         mr_tensor want = mrt_tensor(c->dtype, r, yd);
         const size_t es = mr_dtype_size(c->dtype);
         for (int64_t k = 0; k < mr_numel(&want); k++) {
-            unravel(k, r, yd, yi);
+            mrt_unravel(k, r, yd, yi);
             bool inside = true;
             for (int i = 0; i < r && inside; i++) {
                 xi[i] = ref_pad_src(c->mode, yi[i], c->pads[i], c->pads[r + i], c->x[i]);
                 inside = xi[i] >= 0;
             }
             const void *from = fill;
-            if (inside) from = (char *)x.data + (size_t)ravel(xi, r, c->x) * es;
+            if (inside) from = (char *)x.data + (size_t)mrt_ravel(xi, r, c->x) * es;
             memcpy((char *)want.data + (size_t)k * es, from, es);
         }
-        mr_tensor pads = ints(I64, 2 * r, c->pads), cv = mrt_tensor(c->dtype, 0, zero);
+        mr_tensor pads = mrt_tensor_vec(I64, 2 * r, c->pads), cv = mrt_tensor(c->dtype, 0, zero);
         memcpy(cv.data, fill, es);
         mr_tensor *in[] = {&x, &pads, &cv}, *out[] = {&y};
-        run_expect(&n, in, c->opset < 11 ? 1 : c->has_cv ? 3 : 2, out, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in,
+                       c->opset < 11 ? 1
+                       : c->has_cv   ? 3
+                                     : 2,
+                       out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "pad case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_tensor_free(&want);
@@ -264,18 +203,16 @@ static void test_pad_errors(void **state) {
         if (cases[i].cv_dtype == -1) mrt_attr_ints(&n, "pads", cases[i].pads, 4);
         int64_t zero[1] = {0};
         mr_tensor x = mrt_tensor(F32, 2, cases[i].x), y = {0};
-        mr_tensor pads = ints(I64, cases[i].n_pads > 0 ? cases[i].n_pads : 4, cases[i].pads);
+        mr_tensor pads =
+            mrt_tensor_vec(I64, cases[i].n_pads > 0 ? cases[i].n_pads : 4, cases[i].pads);
         mr_tensor cv = mrt_tensor(cases[i].cv_dtype > 0 ? cases[i].cv_dtype : F32, 0, zero);
-        if (cases[i].n_pads < 0) {
-            free(pads.data);
-            pads.data = NULL;
-        }
+        if (cases[i].n_pads < 0) mrt_tensor_free(&pads); /* no data: unknown at plan time */
         mr_tensor *in[] = {&x, &pads, &cv}, *out[] = {&y};
-        run_expect(&n, in,
-                   cases[i].opset < 11     ? 1
-                   : cases[i].cv_dtype > 0 ? 3
-                                           : 2,
-                   out, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in,
+                       cases[i].opset < 11     ? 1
+                       : cases[i].cv_dtype > 0 ? 3
+                                               : 2,
+                       out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_tensor_free(&pads);
@@ -378,29 +315,31 @@ static void test_slice_table(void **state) {
             yd[a] = ref_slice_indices(c->starts[i], c->ends[i], c->n_steps ? c->steps[i] : 1,
                                       c->x[a], pick[a]);
         }
-        mr_tensor x = pattern(c->dtype, r, c->x, (uint32_t)ci), y = {0};
+        mr_tensor x = mrt_tensor(c->dtype, r, c->x), y = {0};
+        mrt_fill_any(&x, (uint32_t)ci);
         mr_tensor want = mrt_tensor(c->dtype, r, yd);
         const size_t es = mr_dtype_size(c->dtype);
         for (int64_t k = 0; k < mr_numel(&want); k++) {
-            unravel(k, r, yd, yi);
+            mrt_unravel(k, r, yd, yi);
             for (int a = 0; a < r; a++)
                 xi[a] = pick[a][yi[a]];
             memcpy((char *)want.data + (size_t)k * es,
-                   (char *)x.data + (size_t)ravel(xi, r, c->x) * es, es);
+                   (char *)x.data + (size_t)mrt_ravel(xi, r, c->x) * es, es);
         }
-        mr_tensor s = ints(c->idx_dtype, c->k, c->starts), e = ints(c->idx_dtype, c->k, c->ends);
-        mr_tensor ax = ints(c->idx_dtype, c->n_axes, c->axes);
-        mr_tensor st = ints(c->idx_dtype, c->n_steps, c->steps);
+        mr_tensor s = mrt_tensor_vec(c->idx_dtype, c->k, c->starts),
+                  e = mrt_tensor_vec(c->idx_dtype, c->k, c->ends);
+        mr_tensor ax = mrt_tensor_vec(c->idx_dtype, c->n_axes, c->axes);
+        mr_tensor st = mrt_tensor_vec(c->idx_dtype, c->n_steps, c->steps);
         mr_tensor *in[] = {&x, &s, &e, c->n_axes ? &ax : NULL, &st}, *out[] = {&y};
-        run_expect(&n, in,
-                   c->opset < 10 ? 1
-                   : c->n_steps  ? 5
-                   : c->n_axes   ? 4
-                                 : 3,
-                   out, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in,
+                       c->opset < 10 ? 1
+                       : c->n_steps  ? 5
+                       : c->n_axes   ? 4
+                                     : 3,
+                       out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "slice case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_tensor_free(&want);
@@ -482,20 +421,17 @@ static void test_slice_errors(void **state) {
         }
         int64_t d[2] = {3, 4}, zeros[3] = {0, 0, 0};
         mr_tensor x = mrt_tensor(F32, 2, d), y = {0};
-        mr_tensor s = ints(I64, k, k == 3 ? zeros : cases[i].starts),
-                  e = ints(I64, cases[i].k_ends, k == 3 ? zeros : cases[i].ends);
-        mr_tensor ax = ints(I64, cases[i].n_axes, cases[i].axes),
-                  st = ints(I64, cases[i].n_steps, cases[i].steps);
-        if (cases[i].k < 0) {
-            free(s.data);
-            s.data = NULL;
-        }
+        mr_tensor s = mrt_tensor_vec(I64, k, k == 3 ? zeros : cases[i].starts),
+                  e = mrt_tensor_vec(I64, cases[i].k_ends, k == 3 ? zeros : cases[i].ends);
+        mr_tensor ax = mrt_tensor_vec(I64, cases[i].n_axes, cases[i].axes),
+                  st = mrt_tensor_vec(I64, cases[i].n_steps, cases[i].steps);
+        if (cases[i].k < 0) mrt_tensor_free(&s); /* no data: unknown at plan time */
         mr_tensor *in[] = {&x, &s, &e, cases[i].n_axes ? &ax : NULL, &st}, *out[] = {&y};
-        run_expect(&n, in,
-                   cases[i].opset < 10 ? 1
-                   : cases[i].n_steps  ? 5
-                                       : 4,
-                   out, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in,
+                       cases[i].opset < 10 ? 1
+                       : cases[i].n_steps  ? 5
+                                           : 4,
+                       out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_tensor_free(&s);
@@ -511,10 +447,11 @@ static void test_slice_float_index(void **state) {
     mr_node n;
     mrt_node_init(&n, "Slice", 13);
     int64_t d[2] = {3, 4}, one[1] = {1};
-    mr_tensor x = mrt_tensor(F32, 2, d), s = mrt_tensor(F32, 1, one), e = ints(I64, 1, one),
-              y = {0};
+    mr_tensor x = mrt_tensor(F32, 2, d), s = mrt_tensor(F32, 1, one),
+              e = mrt_tensor_vec(I64, 1, one), y = {0};
     mr_tensor *in[] = {&x, &s, &e}, *out[] = {&y};
-    run_expect(&n, in, 3, out, MINIRT_ERR_MODEL, "starts must be int64 or int32, not float32");
+    mrt_run_expect(&n, in, 3, out, 1, MINIRT_ERR_MODEL,
+                   "starts must be int64 or int32, not float32", NULL);
     mrt_tensor_free(&x);
     mrt_tensor_free(&s);
     mrt_tensor_free(&e);

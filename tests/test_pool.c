@@ -1,7 +1,7 @@
 /*
- * test_pool.c - MaxPool and GlobalAveragePool against plain references: 1-D/2-D/3-D, batch > 1,
- * asymmetric pads, strides, dilations, ceil_mode, every auto_pad, both storage orders of Indices,
- * float64, and the attribute and shape errors.
+ * test_pool.c - MaxPool, GlobalAveragePool and GlobalMaxPool against plain references: 1-D/2-D/3-D,
+ * batch > 1, asymmetric pads, strides, dilations, ceil_mode, every auto_pad, both storage orders of
+ * Indices, float64, NaN, and the attribute and shape errors. (AveragePool is in test_pool2.c.)
  */
 #include <math.h>
 #include <stdio.h>
@@ -52,10 +52,6 @@ static int64_t ref_out_size(const pool_case *c, int i, int64_t *pb) {
     return out;
 }
 
-static double get_f(const mr_tensor *t, int64_t i) {
-    return t->dtype == MINIRT_FLOAT64 ? ((const double *)t->data)[i] : ((const float *)t->data)[i];
-}
-
 /*
  * For each output element, visit every tap o*s - pb + j*d of the window in row-major order, skip
  * the ones outside the input, and keep the first strict maximum (the first tap otherwise). An empty
@@ -98,7 +94,7 @@ static void ref_maxpool(const pool_case *c, const mr_tensor *x, const int64_t *y
                 int64_t at = 0;
                 for (int i = 0; i < nk; i++)
                     at = at * c->x[2 + i] + pos[i];
-                double v = get_f(x, p * in_plane + at);
+                double v = mrt_get(x, p * in_plane + at);
                 if (!found || v > best) {
                     best = v;
                     memcpy(best_pos, pos, sizeof(pos));
@@ -234,11 +230,9 @@ static void run_pool_case(size_t ci, const pool_case *c, bool with_indices) {
     assert_true(want && want_ind);
     ref_maxpool(c, &x, ydims, want, want_ind);
     /* Max pooling does no arithmetic: the values must match exactly. */
-    for (int64_t i = 0; i < ycnt; i++) {
-        double got = get_f(&y, i);
-        if (!(got == want[i] || (isnan(got) && isnan(want[i]))))
-            fail_msg("case %zu: Y[%lld] = %g, want %g", ci, (long long)i, got, want[i]);
-    }
+    char what[32];
+    snprintf(what, sizeof(what), "case %zu", ci);
+    mrt_assert_close_any(&y, want, 0, 0, what);
     if (with_indices) {
         assert_int_equal(ind.dtype, MINIRT_INT64);
         assert_int_equal(ind.ndim, c->nk + 2);
@@ -448,130 +442,154 @@ static void test_maxpool_errors(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(pool_errors) / sizeof(pool_errors[0]); i++) {
         const pool_error *e = &pool_errors[i];
-        mr_ctx ctx;
-        mr_ctx_init(&ctx, NULL);
         mr_node n;
         mrt_node_init(&n, "MaxPool", e->c.opset);
         if (e->c.nk > 0) set_pool_attrs(&n, &e->c);
         if (e->n_pads) mrt_attr_ints(&n, "pads", e->c.pads, e->n_pads);
         int rank = e->x_rank ? e->x_rank : e->c.nk > 0 ? e->c.nk + 2 : 4;
-        mr_tensor x = mrt_tensor(e->dtype_override ? e->dtype_override : e->c.dtype, rank, e->c.x),
-                  y, ind;
-        memset(&y, 0, sizeof(y));
-        memset(&ind, 0, sizeof(ind));
-        mr_tensor *in[1] = {&x}, *out[2] = {&y, &ind};
-        mr_status st = mrt_run_op(&ctx, &n, in, 1, out, e->c.indices ? 2 : 1);
-        if (st != e->status || !strstr(ctx.err, e->substr[0]) || !strstr(ctx.err, e->substr[1]))
-            fail_msg("error case %zu: want status %d with '%s' and '%s'; got %d: %s", i, e->status,
-                     e->substr[0], e->substr[1], st, ctx.err);
+        mr_tensor x = mrt_tensor(e->dtype_override ? e->dtype_override : e->c.dtype, rank, e->c.x);
+        mr_tensor *in[1] = {&x};
+        mrt_run_expect(&n, in, 1, NULL, e->c.indices ? 2 : 1, e->status, e->substr[0],
+                       e->substr[1]);
         mrt_tensor_free(&x);
-        mrt_tensor_free(&y);
-        mrt_tensor_free(&ind);
-        mrt_node_free(&ctx, &n);
     }
 }
 
 /* 4 spatial axes are valid ONNX that minirt does not implement. */
 static void test_maxpool_4d_unsupported(void **state) {
     (void)state;
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, "MaxPool", 12);
     int64_t k[4] = {2, 2, 2, 2}, d[6] = {1, 1, 3, 3, 3, 3};
     mrt_attr_ints(&n, "kernel_shape", k, 4);
-    mr_tensor x = mrt_tensor(MINIRT_FLOAT32, 6, d), y;
-    memset(&y, 0, sizeof(y));
-    mr_tensor *in[1] = {&x}, *out[1] = {&y};
-    assert_int_equal(mrt_run_op(&ctx, &n, in, 1, out, 1), MINIRT_ERR_UNSUPPORTED);
-    assert_non_null(strstr(ctx.err, "1 to 3 spatial"));
+    mr_tensor x = mrt_tensor(MINIRT_FLOAT32, 6, d);
+    mr_tensor *in[1] = {&x};
+    mrt_run_expect(&n, in, 1, NULL, 1, MINIRT_ERR_UNSUPPORTED, "1 to 3 spatial", NULL);
     mrt_tensor_free(&x);
-    mrt_node_free(&ctx, &n);
 }
 
-/* ---- GlobalAveragePool ---- */
+/* ---- GlobalAveragePool and GlobalMaxPool ---- */
 
-typedef struct gap_case {
+typedef struct global_case {
+    const char *op;
     int opset;
     int dtype;
     int ndim;
     int64_t x[5];
-} gap_case;
+} global_case;
 
-static const gap_case gap_cases[] = {
-    {1, F32, 4, {2, 3, 5, 7}},    {13, F32, 4, {1, 4, 1, 1}}, {21, F32, 5, {2, 3, 4, 5, 6}},
-    {13, F32, 3, {3, 2, 9}},      {13, F64, 4, {2, 3, 5, 7}}, {13, F32, 4, {0, 3, 4, 4}},
-    {13, F32, 4, {1, 2, 56, 57}},
+static const global_case global_cases[] = {
+    {"GlobalAveragePool", 1, F32, 4, {2, 3, 5, 7}},
+    {"GlobalAveragePool", 13, F32, 4, {1, 4, 1, 1}},
+    {"GlobalAveragePool", 21, F32, 5, {2, 3, 4, 5, 6}},
+    {"GlobalAveragePool", 13, F32, 3, {3, 2, 9}},
+    {"GlobalAveragePool", 13, F64, 4, {2, 3, 5, 7}},
+    {"GlobalAveragePool", 13, F32, 4, {0, 3, 4, 4}},
+    {"GlobalAveragePool", 13, F32, 4, {1, 2, 56, 57}},
+    {"GlobalMaxPool", 1, F32, 4, {2, 3, 5, 7}},
+    {"GlobalMaxPool", 21, F32, 4, {1, 4, 1, 1}},
+    {"GlobalMaxPool", 1, F32, 5, {2, 3, 4, 5, 6}},
+    {"GlobalMaxPool", 1, F32, 3, {3, 2, 9}},
+    {"GlobalMaxPool", 1, F64, 4, {2, 3, 5, 7}},
+    {"GlobalMaxPool", 1, F32, 4, {0, 3, 4, 4}},
+    {"GlobalMaxPool", 1, F32, 4, {1, 2, 56, 57}},
 };
 
-static void test_gap_table(void **state) {
+/* Y[n, c, 1, ...] = the mean (within 1e-6 + 1e-5 relative) or the max (exactly) of the plane. */
+static void test_global_table(void **state) {
     (void)state;
-    for (size_t ci = 0; ci < sizeof(gap_cases) / sizeof(gap_cases[0]); ci++) {
-        const gap_case *c = &gap_cases[ci];
+    for (size_t ci = 0; ci < sizeof(global_cases) / sizeof(global_cases[0]); ci++) {
+        const global_case *c = &global_cases[ci];
+        bool avg = strcmp(c->op, "GlobalAveragePool") == 0;
         mr_ctx ctx;
         mr_ctx_init(&ctx, NULL);
         mr_node n;
-        mrt_node_init(&n, "GlobalAveragePool", c->opset);
+        mrt_node_init(&n, c->op, c->opset);
         mr_tensor x = mrt_tensor(c->dtype, c->ndim, c->x), y;
-        memset(&y, 0, sizeof(y));
-        int64_t cnt = mr_numel(&x), planes = c->x[0] * c->x[1], size = cnt ? cnt / planes : 0;
-        uint32_t s = (uint32_t)ci + 3;
-        for (int64_t i = 0; i < cnt; i++) {
-            s = s * 1664525u + 1013904223u;
-            double v = (double)(s >> 8) / 16777216.0 * 2 - 1;
-            if (c->dtype == F64)
-                ((double *)x.data)[i] = v;
-            else
-                ((float *)x.data)[i] = (float)v;
-        }
-        mr_tensor *in[1] = {&x}, *out[1] = {&y};
-        mr_status st = mrt_run_op(&ctx, &n, in, 1, out, 1);
-        if (st != MINIRT_OK) fail_msg("gap case %zu: %s", ci, ctx.err);
+        mrt_fill_range(&x, (uint32_t)ci + 3, -1, 1);
+        mr_tensor *in[1] = {&x};
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK)
+            fail_msg("%s case %zu: %s", c->op, ci, ctx.err);
         assert_int_equal(y.ndim, c->ndim);
+        assert_int_equal(y.dtype, c->dtype);
         assert_int_equal(y.dims[0], c->x[0]);
         assert_int_equal(y.dims[1], c->x[1]);
         for (int i = 2; i < c->ndim; i++)
             assert_int_equal(y.dims[i], 1);
+        int64_t planes = c->x[0] * c->x[1], size = planes ? mr_numel(&x) / planes : 0;
+        double *want = calloc((size_t)(planes ? planes : 1), sizeof(double));
+        assert_non_null(want);
         for (int64_t p = 0; p < planes; p++) {
-            double sum = 0;
-            for (int64_t i = 0; i < size; i++)
-                sum += get_f(&x, p * size + i);
-            double want = sum / (double)size, got = get_f(&y, p);
-            if (fabs(got - want) > 1e-6 + 1e-5 * fabs(want))
-                fail_msg("gap case %zu plane %lld: got %g want %g", ci, (long long)p, got, want);
+            want[p] = avg ? 0 : -INFINITY;
+            for (int64_t i = 0; i < size; i++) {
+                double v = mrt_get(&x, p * size + i);
+                want[p] = avg ? want[p] + v : fmax(want[p], v);
+            }
+            if (avg) want[p] /= (double)size;
         }
+        char what[48];
+        snprintf(what, sizeof(what), "%s case %zu", c->op, ci);
+        mrt_assert_close_any(&y, want, avg ? 1e-5 : 0, avg ? 1e-6 : 0, what);
+        free(want);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_node_free(&ctx, &n);
     }
 }
 
-static void test_gap_errors(void **state) {
+/* GlobalMaxPool and NaN: kept when it is the first value of the plane, skipped otherwise (MaxPool's
+ * rule). */
+static void test_global_max_nan(void **state) {
+    (void)state;
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, NULL);
+    mr_node n;
+    mrt_node_init(&n, "GlobalMaxPool", 1);
+    int64_t d[3] = {1, 2, 3};
+    mr_tensor x = mrt_tensor(F32, 3, d), y;
+    float *xv = x.data;
+    xv[0] = NAN, xv[1] = 5, xv[2] = 1;
+    xv[3] = -2, xv[4] = NAN, xv[5] = -1;
+    mr_tensor *in[1] = {&x};
+    assert_int_equal(mrt_run_op1(&ctx, &n, in, 1, &y), MINIRT_OK);
+    const float *yv = y.data;
+    assert_true(isnan(yv[0]));
+    assert_true(yv[1] == -1.0f);
+    mrt_tensor_free(&x);
+    mrt_tensor_free(&y);
+    mrt_node_free(&ctx, &n);
+}
+
+static void test_global_errors(void **state) {
     (void)state;
     const struct {
-        int dtype, ndim;
+        const char *op;
+        int opset, dtype, ndim;
         int64_t x[4];
         mr_status status;
         const char *substr;
     } errs[] = {
-        {F32, 2, {2, 3}, MINIRT_ERR_SHAPE, "2x3"},
-        {MINIRT_INT64, 4, {1, 2, 3, 3}, MINIRT_ERR_UNSUPPORTED, "int64"},
-        {F32, 4, {1, 2, 0, 3}, MINIRT_ERR_SHAPE, "1x2x0x3"},
+        {"GlobalAveragePool", 13, F32, 2, {2, 3}, MINIRT_ERR_SHAPE, "2x3"},
+        {"GlobalAveragePool", 13, MINIRT_INT64, 4, {1, 2, 3, 3}, MINIRT_ERR_UNSUPPORTED, "int64"},
+        {"GlobalAveragePool", 13, F32, 4, {1, 2, 0, 3}, MINIRT_ERR_SHAPE, "1x2x0x3"},
+        {"GlobalMaxPool", 1, F32, 2, {2, 3}, MINIRT_ERR_SHAPE, "2x3"},
+        {"GlobalMaxPool",
+         1,
+         MINIRT_INT64,
+         4,
+         {1, 2, 3, 3},
+         MINIRT_ERR_UNSUPPORTED,
+         "GlobalMaxPool supports"},
+        {"GlobalMaxPool", 1, F32, 4, {1, 2, 0, 3}, MINIRT_ERR_SHAPE, "1x2x0x3"},
+        {"GlobalMaxPool", 22, F32, 4, {1, 2, 3, 3}, MINIRT_ERR_UNSUPPORTED, "GlobalMaxPool"},
     };
     for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-        mr_ctx ctx;
-        mr_ctx_init(&ctx, NULL);
         mr_node n;
-        mrt_node_init(&n, "GlobalAveragePool", 13);
-        mr_tensor x = mrt_tensor(errs[i].dtype, errs[i].ndim, errs[i].x), y;
-        memset(&y, 0, sizeof(y));
-        mr_tensor *in[1] = {&x}, *out[1] = {&y};
-        mr_status st = mrt_run_op(&ctx, &n, in, 1, out, 1);
-        if (st != errs[i].status || !strstr(ctx.err, errs[i].substr))
-            fail_msg("gap error %zu: want %d with '%s'; got %d: %s", i, errs[i].status,
-                     errs[i].substr, st, ctx.err);
+        mrt_node_init(&n, errs[i].op, errs[i].opset);
+        mr_tensor x = mrt_tensor(errs[i].dtype, errs[i].ndim, errs[i].x);
+        mr_tensor *in[1] = {&x};
+        mrt_run_expect(&n, in, 1, NULL, 1, errs[i].status, errs[i].substr, NULL);
         mrt_tensor_free(&x);
-        mrt_node_free(&ctx, &n);
     }
 }
 
@@ -579,7 +597,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maxpool_table),  cmocka_unit_test(test_maxpool_known),
         cmocka_unit_test(test_maxpool_errors), cmocka_unit_test(test_maxpool_4d_unsupported),
-        cmocka_unit_test(test_gap_table),      cmocka_unit_test(test_gap_errors),
+        cmocka_unit_test(test_global_table),   cmocka_unit_test(test_global_max_nan),
+        cmocka_unit_test(test_global_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,37 +22,15 @@ static const char *const op_names[NKINDS] = {"ReduceSum", "ReduceMean", "ReduceM
 #define I32 MINIRT_INT32
 #define I64 MINIRT_INT64
 
-static double get_d(const mr_tensor *t, int64_t i) {
-    switch (t->dtype) {
-    case F64:
-        return ((const double *)t->data)[i];
-    case I32:
-        return ((const int32_t *)t->data)[i];
-    case I64:
-        return (double)((const int64_t *)t->data)[i];
-    default:
-        return ((const float *)t->data)[i];
-    }
-}
-
 static int64_t get_i(const mr_tensor *t, int64_t i) {
     return t->dtype == I32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
 }
 
-/* Uniform values in [lo, hi); floor()ed when `whole` (ties for ArgMax) or for integer types. */
+/* mrt_fill_range, with float values rounded down too when `whole` (ties for ArgMax). */
 static void fill(mr_tensor *t, uint32_t seed, double lo, double hi, bool whole) {
-    uint32_t s = seed * 2654435761u + 99u;
-    for (int64_t i = 0; i < mr_numel(t); i++) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        double v = lo + (hi - lo) * ((s >> 8) * (1.0 / 16777216.0));
-        if (whole) v = floor(v);
-        if (t->dtype == F32) ((float *)t->data)[i] = (float)v;
-        if (t->dtype == F64) ((double *)t->data)[i] = v;
-        if (t->dtype == I32) ((int32_t *)t->data)[i] = (int32_t)v;
-        if (t->dtype == I64) ((int64_t *)t->data)[i] = (int64_t)v;
-    }
+    mrt_fill_range(t, seed, lo, hi);
+    for (int64_t i = 0; whole && i < mr_numel(t); i++)
+        mrt_set(t, i, floor(mrt_get(t, i)));
 }
 
 /* ---- Reduce* reference ---- */
@@ -121,7 +99,7 @@ static void ref_reduce(int kind, const mr_tensor *x, const bool *red, double *yf
                 mul *= x->dims[i];
             }
         }
-        double v = get_d(x, e);
+        double v = mrt_get(x, e);
         if (is_int) {
             int64_t iv = get_i(x, e);
             if (kind == SUM) acc[o] += (uint64_t)iv;
@@ -207,7 +185,7 @@ static void check_reduce(int kind, int opset, const mr_tensor *xc, int n_axes, c
                          (long long)get_i(&y, i), (long long)wi[i]);
     } else {
         for (int64_t i = 0; i < cnt; i++) {
-            g32[i] = (float)get_d(&y, i);
+            g32[i] = (float)mrt_get(&y, i);
             w32[i] = (float)wf[i];
         }
         mrt_assert_close(g32, w32, cnt, 1e-5, 1e-6, what);
@@ -456,8 +434,8 @@ static void test_argmax_table(void **state) {
             for (int64_t i = 0; i < inner; i++) {
                 int64_t best = 0;
                 for (int64_t r = 1; r < len; r++) {
-                    double v = get_d(&x, (o * len + r) * inner + i);
-                    double b = get_d(&x, (o * len + best) * inner + i);
+                    double v = mrt_get(&x, (o * len + r) * inner + i);
+                    double b = mrt_get(&x, (o * len + best) * inner + i);
                     if (v > b || (last && v == b)) best = r;
                 }
                 int64_t got = ((const int64_t *)y.data)[o * inner + i];

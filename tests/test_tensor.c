@@ -21,76 +21,9 @@
 
 /* ---- helpers ---- */
 
-/* Element k holds the low bytes of (k + 1) * 0x9E3779B1 + seed: distinct within each 256 (1-byte
- * types) or 2^32 elements, so a misplaced element shows. */
-static mr_tensor pattern(int dtype, int ndim, const int64_t *dims, uint32_t seed) {
-    mr_tensor t = mrt_tensor(dtype, ndim, dims);
-    size_t es = mr_dtype_size(dtype);
-    unsigned char *p = t.data;
-    for (int64_t k = 0; k < mr_numel(&t); k++) {
-        uint64_t v = (uint64_t)(k + 1) * 0x9E3779B1u + seed;
-        for (size_t b = 0; b < es; b++)
-            p[(size_t)k * es + b] = (unsigned char)(v >> (8 * (b % 8)));
-    }
-    return t;
-}
-
-static mr_tensor ints(int dtype, int ndim, const int64_t *dims, const int64_t *v) {
-    mr_tensor t = mrt_tensor(dtype, ndim, dims);
-    for (int64_t i = 0; i < mr_numel(&t); i++) {
-        if (dtype == I64)
-            ((int64_t *)t.data)[i] = v[i];
-        else
-            ((int32_t *)t.data)[i] = (int32_t)v[i];
-    }
-    return t;
-}
-
-static void unravel(int64_t k, int ndim, const int64_t *dims, int64_t *idx) {
-    for (int i = ndim - 1; i >= 0; i--) {
-        idx[i] = k % dims[i];
-        k /= dims[i];
-    }
-}
-
-static int64_t ravel(const int64_t *idx, int ndim, const int64_t *dims) {
-    int64_t k = 0;
-    for (int i = 0; i < ndim; i++)
-        k = k * dims[i] + idx[i];
-    return k;
-}
-
 static void copy_elem(mr_tensor *dst, int64_t i, const mr_tensor *src, int64_t j) {
     size_t es = mr_dtype_size(src->dtype);
     memcpy((char *)dst->data + (size_t)i * es, (const char *)src->data + (size_t)j * es, es);
-}
-
-/* Fail unless got has want's type, shape and bytes. */
-static void assert_same(const mr_tensor *got, const mr_tensor *want, const char *what) {
-    char b1[160], b2[160];
-    if (got->dtype != want->dtype || got->ndim != want->ndim ||
-        memcmp(got->dims, want->dims, (size_t)want->ndim * sizeof(int64_t)) != 0)
-        fail_msg("%s: got %s %s, want %s %s", what, mr_dtype_name(got->dtype),
-                 mr_dims_str(b1, sizeof(b1), got->ndim, got->dims), mr_dtype_name(want->dtype),
-                 mr_dims_str(b2, sizeof(b2), want->ndim, want->dims));
-    size_t es = mr_dtype_size(want->dtype);
-    for (int64_t k = 0; k < mr_numel(want); k++)
-        if (memcmp((char *)got->data + (size_t)k * es, (char *)want->data + (size_t)k * es, es))
-            fail_msg("%s: element %lld of %lld differs", what, (long long)k,
-                     (long long)mr_numel(want));
-}
-
-/* Run node on inputs, expecting status; on failure check that ctx.err contains msg. */
-static void run_expect(mr_node *n, mr_tensor **in, int n_in, mr_tensor **out, int n_out,
-                       mr_status want, const char *msg) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
-    mr_status st = mrt_run_op(&ctx, n, in, n_in, out, n_out);
-    if (st != want)
-        fail_msg("%s opset %d: status %d, want %d (%s)", n->op_type, n->opset, st, want, ctx.err);
-    if (msg && !strstr(ctx.err, msg))
-        fail_msg("%s: error '%s' lacks '%s'", n->op_type, ctx.err, msg);
-    mrt_node_free(&ctx, n);
 }
 
 /* ---- Transpose ---- */
@@ -134,7 +67,8 @@ static void test_transpose_table(void **state) {
             mr_node n;
             mrt_node_init(&n, "Transpose", opset);
             if (c->n_perm) mrt_attr_ints(&n, "perm", c->perm, c->n_perm);
-            mr_tensor x = pattern(c->dtype, c->ndim, c->x, (uint32_t)ci), y = {0};
+            mr_tensor x = mrt_tensor(c->dtype, c->ndim, c->x), y = {0};
+            mrt_fill_any(&x, (uint32_t)ci);
             int64_t perm[6], ydims[6], xi[6], yi[6];
             for (int i = 0; i < c->ndim; i++) {
                 perm[i] = c->n_perm ? c->perm[i] : c->ndim - 1 - i;
@@ -142,16 +76,16 @@ static void test_transpose_table(void **state) {
             }
             mr_tensor want = mrt_tensor(c->dtype, c->ndim, ydims);
             for (int64_t k = 0; k < mr_numel(&want); k++) {
-                unravel(k, c->ndim, ydims, yi);
+                mrt_unravel(k, c->ndim, ydims, yi);
                 for (int i = 0; i < c->ndim; i++)
                     xi[perm[i]] = yi[i];
-                copy_elem(&want, k, &x, ravel(xi, c->ndim, c->x));
+                copy_elem(&want, k, &x, mrt_ravel(xi, c->ndim, c->x));
             }
             mr_tensor *in[] = {&x}, *out[] = {&y};
-            run_expect(&n, in, 1, out, 1, MINIRT_OK, NULL);
+            mrt_run_expect(&n, in, 1, out, 1, MINIRT_OK, NULL, NULL);
             char what[64];
             snprintf(what, sizeof(what), "transpose case %zu opset %d", ci, opset);
-            assert_same(&y, &want, what);
+            mrt_assert_equal_bytes(&y, &want, what);
             mrt_tensor_free(&x);
             mrt_tensor_free(&y);
             mrt_tensor_free(&want);
@@ -179,7 +113,7 @@ static void test_transpose_errors(void **state) {
         int64_t d[3] = {2, 3, 4};
         mr_tensor x = mrt_tensor(F32, 3, d), y = {0};
         mr_tensor *in[] = {&x}, *out[] = {&y};
-        run_expect(&n, in, 1, out, 1, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in, 1, out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
     }
@@ -216,7 +150,8 @@ static void test_space_table(void **state) {
         const int64_t N = c->x[0], C = c->x[1], H = c->x[2], W = c->x[3], b = c->b;
         int64_t yd[4] = {N, c->d2s ? C / (b * b) : C * b * b, c->d2s ? H * b : H / b,
                          c->d2s ? W * b : W / b};
-        mr_tensor x = pattern(c->dtype, 4, c->x, (uint32_t)ci), y = {0};
+        mr_tensor x = mrt_tensor(c->dtype, 4, c->x), y = {0};
+        mrt_fill_any(&x, (uint32_t)ci);
         mr_tensor want = mrt_tensor(c->dtype, 4, yd);
         /* y[n, c, h, w] for DepthToSpace; x[n, c, h, w] for SpaceToDepth (the inverse map). */
         const int64_t Cs = c->d2s ? yd[1] : C, Hs = c->d2s ? H : yd[2], Ws = c->d2s ? W : yd[3];
@@ -232,15 +167,17 @@ static void test_space_table(void **state) {
                                 int64_t dd[4] = {N, Cs * b * b, Hs, Ws},
                                         sd[4] = {N, Cs, Hs * b, Ws * b};
                                 if (c->d2s)
-                                    copy_elem(&want, ravel(si, 4, sd), &x, ravel(di, 4, dd));
+                                    copy_elem(&want, mrt_ravel(si, 4, sd), &x,
+                                              mrt_ravel(di, 4, dd));
                                 else
-                                    copy_elem(&want, ravel(di, 4, dd), &x, ravel(si, 4, sd));
+                                    copy_elem(&want, mrt_ravel(di, 4, dd), &x,
+                                              mrt_ravel(si, 4, sd));
                             }
         mr_tensor *in[] = {&x}, *out[] = {&y};
-        run_expect(&n, in, 1, out, 1, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in, 1, out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "space case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
         mrt_tensor_free(&want);
@@ -275,7 +212,7 @@ static void test_space_errors(void **state) {
         if (cases[i].mode) mrt_attr_string(&n, "mode", cases[i].mode);
         mr_tensor x = mrt_tensor(F32, cases[i].ndim, cases[i].x), y = {0};
         mr_tensor *in[] = {&x}, *out[] = {&y};
-        run_expect(&n, in, 1, out, 1, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in, 1, out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&y);
     }
@@ -313,11 +250,11 @@ static mr_tensor ref_concat(mr_tensor *xs, int n, int a) {
     mr_tensor y = mrt_tensor(xs[0].dtype, xs[0].ndim, d);
     int64_t idx[4];
     for (int64_t k = 0; k < mr_numel(&y); k++) {
-        unravel(k, y.ndim, d, idx);
+        mrt_unravel(k, y.ndim, d, idx);
         int i = 0;
         while (idx[a] >= xs[i].dims[a])
             idx[a] -= xs[i++].dims[a];
-        copy_elem(&y, k, &xs[i], ravel(idx, y.ndim, xs[i].dims));
+        copy_elem(&y, k, &xs[i], mrt_ravel(idx, y.ndim, xs[i].dims));
     }
     return y;
 }
@@ -332,14 +269,15 @@ static void test_concat_table(void **state) {
         int a = c->axis == NO_AXIS ? 1 : (int)(c->axis < 0 ? c->axis + c->ndim : c->axis);
         mr_tensor xs[4], y = {0}, *in[4], *out[] = {&y};
         for (int i = 0; i < c->n; i++) {
-            xs[i] = pattern(c->dtype, c->ndim, c->dims[i], (uint32_t)(ci * 8 + i));
+            xs[i] = mrt_tensor(c->dtype, c->ndim, c->dims[i]);
+            mrt_fill_any(&xs[i], (uint32_t)(ci * 8 + i));
             in[i] = &xs[i];
         }
         mr_tensor want = ref_concat(xs, c->n, a);
-        run_expect(&n, in, c->n, out, 1, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in, c->n, out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "concat case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
 
         /* Split the result back, by attribute (opsets 2-12) or input (13), or equal parts. */
         bool equal = true;
@@ -353,7 +291,7 @@ static void test_concat_table(void **state) {
             for (int i = 0; i < c->n; i++)
                 sizes[i] = c->dims[i][a];
             int64_t sd[1] = {c->n};
-            mr_tensor s = ints(I64, 1, sd, sizes), outs[4], *sin[] = {&y, &s}, *souts[4];
+            mr_tensor s = mrt_tensor_ints(I64, 1, sd, sizes), outs[4], *sin[] = {&y, &s}, *souts[4];
             if (form == 0) mrt_attr_ints(&n, "split", sizes, c->n);
             if (form == 2 && !equal) {
                 mr_ctx ctx;
@@ -365,10 +303,10 @@ static void test_concat_table(void **state) {
             memset(outs, 0, sizeof(outs));
             for (int i = 0; i < c->n; i++)
                 souts[i] = &outs[i];
-            run_expect(&n, sin, form == 1 ? 2 : 1, souts, c->n, MINIRT_OK, NULL);
+            mrt_run_expect(&n, sin, form == 1 ? 2 : 1, souts, c->n, MINIRT_OK, NULL, NULL);
             for (int i = 0; i < c->n; i++) {
                 snprintf(what, sizeof(what), "split case %zu form %d output %d", ci, form, i);
-                assert_same(&outs[i], &xs[i], what);
+                mrt_assert_equal_bytes(&outs[i], &xs[i], what);
                 mrt_tensor_free(&outs[i]);
             }
             mrt_tensor_free(&s);
@@ -409,7 +347,7 @@ static void test_concat_errors(void **state) {
         mr_tensor x0 = mrt_tensor(F32, 2, d0),
                   x1 = mrt_tensor(cases[i].dtype1, cases[i].ndim1, cases[i].d1), y = {0};
         mr_tensor *in[] = {&x0, &x1}, *out[] = {&y};
-        run_expect(&n, in, 2, out, 1, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in, 2, out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x0);
         mrt_tensor_free(&x1);
         mrt_tensor_free(&y);
@@ -420,17 +358,18 @@ static void test_split_forms(void **state) {
     (void)state;
     /* Opset 1 takes the lengths from its second input; zero-length parts; equal parts. */
     int64_t d[2] = {3, 7}, sd[1] = {3}, sz[3] = {2, 0, 5};
-    mr_tensor x = pattern(F32, 2, d, 5), y[3], *ys[3] = {&y[0], &y[1], &y[2]};
+    mr_tensor x = mrt_tensor(F32, 2, d), y[3], *ys[3] = {&y[0], &y[1], &y[2]};
+    mrt_fill_any(&x, 5);
     for (int form = 0; form < 2; form++) {
         mr_node n;
         mrt_node_init(&n, "Split", form ? 1 : 13);
         mrt_attr_int(&n, "axis", -1);
-        mr_tensor s = ints(form ? I32 : I64, 1, sd, sz), *in[] = {&x, &s};
+        mr_tensor s = mrt_tensor_ints(form ? I32 : I64, 1, sd, sz), *in[] = {&x, &s};
         memset(y, 0, sizeof(y));
-        run_expect(&n, in, 2, ys, 3, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in, 2, ys, 3, MINIRT_OK, NULL, NULL);
         assert_int_equal(y[1].dims[1], 0);
         mr_tensor back = ref_concat(y, 3, 1);
-        assert_same(&back, &x, "split opset 1/13 round trip");
+        mrt_assert_equal_bytes(&back, &x, "split opset 1/13 round trip");
         for (int i = 0; i < 3; i++)
             mrt_tensor_free(&y[i]);
         mrt_tensor_free(&back);
@@ -468,15 +407,12 @@ static void test_split_errors(void **state) {
         mrt_attr_int(&n, "axis", cases[i].axis);
         if (cases[i].n_attr >= 0) mrt_attr_ints(&n, "split", cases[i].attr, cases[i].n_attr);
         int64_t d[2] = {2, 5}, sd[1] = {cases[i].n_input < 0 ? 2 : cases[i].n_input};
-        mr_tensor x = mrt_tensor(F32, 2, d), s = ints(I64, 1, sd, cases[i].input), y[3];
-        if (cases[i].n_input == -2) {
-            free(s.data);
-            s.data = NULL;
-        }
+        mr_tensor x = mrt_tensor(F32, 2, d), s = mrt_tensor_ints(I64, 1, sd, cases[i].input), y[3];
+        if (cases[i].n_input == -2) mrt_tensor_free(&s); /* no data: unknown at plan time */
         mr_tensor *in[] = {&x, &s}, *out[] = {&y[0], &y[1], &y[2]};
         memset(y, 0, sizeof(y));
-        run_expect(&n, in, cases[i].n_input == -1 ? 1 : 2, out, cases[i].n_out, cases[i].st,
-                   cases[i].msg);
+        mrt_run_expect(&n, in, cases[i].n_input == -1 ? 1 : 2, out, cases[i].n_out, cases[i].st,
+                       cases[i].msg, NULL);
         for (int k = 0; k < 3; k++)
             mrt_tensor_free(&y[k]);
         mrt_tensor_free(&x);
@@ -513,8 +449,9 @@ static void test_gather_table(void **state) {
         mrt_node_init(&n, "Gather", c->opset);
         if (c->axis != NO_AXIS) mrt_attr_int(&n, "axis", c->axis);
         int a = c->axis == NO_AXIS ? 0 : (int)(c->axis < 0 ? c->axis + c->ndim : c->axis);
-        mr_tensor x = pattern(c->dtype, c->ndim, c->x, (uint32_t)ci), y = {0};
-        mr_tensor idx = ints(c->idx_dtype, c->idx_ndim, c->idx_dims, c->idx);
+        mr_tensor x = mrt_tensor(c->dtype, c->ndim, c->x), y = {0};
+        mrt_fill_any(&x, (uint32_t)ci);
+        mr_tensor idx = mrt_tensor_ints(c->idx_dtype, c->idx_ndim, c->idx_dims, c->idx);
         int64_t yd[8], yi[8], xi[4];
         int r = 0;
         for (int i = 0; i < a; i++)
@@ -525,20 +462,20 @@ static void test_gather_table(void **state) {
             yd[r++] = c->x[i];
         mr_tensor want = mrt_tensor(c->dtype, r, yd);
         for (int64_t k = 0; k < mr_numel(&want); k++) {
-            unravel(k, r, yd, yi);
+            mrt_unravel(k, r, yd, yi);
             for (int i = 0; i < a; i++)
                 xi[i] = yi[i];
-            int64_t v = c->idx[ravel(yi + a, c->idx_ndim, c->idx_dims)];
+            int64_t v = c->idx[mrt_ravel(yi + a, c->idx_ndim, c->idx_dims)];
             xi[a] = v < 0 ? v + c->x[a] : v;
             for (int i = a + 1; i < c->ndim; i++)
                 xi[i] = yi[i - 1 + c->idx_ndim];
-            copy_elem(&want, k, &x, ravel(xi, c->ndim, c->x));
+            copy_elem(&want, k, &x, mrt_ravel(xi, c->ndim, c->x));
         }
         mr_tensor *in[] = {&x, &idx}, *out[] = {&y};
-        run_expect(&n, in, 2, out, 1, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in, 2, out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "gather case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
         mrt_tensor_free(&x);
         mrt_tensor_free(&idx);
         mrt_tensor_free(&y);
@@ -575,11 +512,12 @@ static void test_gather_errors(void **state) {
         mrt_attr_int(&n, "axis", cases[i].axis);
         int64_t d[3] = {4, 5, 1};
         mr_tensor x = mrt_tensor(F32, cases[i].x_ndim, d), y = {0};
-        mr_tensor idx = cases[i].idx_dtype == F32 ? mrt_tensor(F32, 1, cases[i].idx_dims)
-                                                  : ints(cases[i].idx_dtype, cases[i].idx_ndim,
-                                                         cases[i].idx_dims, cases[i].idx);
+        mr_tensor idx = cases[i].idx_dtype == F32
+                            ? mrt_tensor(F32, 1, cases[i].idx_dims)
+                            : mrt_tensor_ints(cases[i].idx_dtype, cases[i].idx_ndim,
+                                              cases[i].idx_dims, cases[i].idx);
         mr_tensor *in[] = {&x, &idx}, *out[] = {&y};
-        run_expect(&n, in, 2, out, 1, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in, 2, out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&idx);
         mrt_tensor_free(&y);
@@ -612,19 +550,20 @@ static void test_tile_table(void **state) {
         const tile_case *c = &tile_cases[ci];
         mr_node n;
         mrt_node_init(&n, "Tile", c->opset);
-        mr_tensor x = pattern(c->dtype, c->ndim, c->x, (uint32_t)ci), y = {0}, a1, a2;
+        mr_tensor x = mrt_tensor(c->dtype, c->ndim, c->x), y = {0}, a1, a2;
+        mrt_fill_any(&x, (uint32_t)ci);
         int64_t yd[4], yi[4], xi[4], rd[1] = {c->ndim};
         for (int i = 0; i < c->ndim; i++)
             yd[i] = c->x[i] * c->rep[i];
         mr_tensor want = mrt_tensor(c->dtype, c->ndim, yd);
         for (int64_t k = 0; k < mr_numel(&want); k++) {
-            unravel(k, c->ndim, yd, yi);
+            mrt_unravel(k, c->ndim, yd, yi);
             for (int i = 0; i < c->ndim; i++)
                 xi[i] = yi[i] % c->x[i];
-            copy_elem(&want, k, &x, ravel(xi, c->ndim, c->x));
+            copy_elem(&want, k, &x, mrt_ravel(xi, c->ndim, c->x));
         }
         if (c->opset >= 6) {
-            a1 = ints(I64, 1, rd, c->rep);
+            a1 = mrt_tensor_ints(I64, 1, rd, c->rep);
             a2 = mrt_tensor(I64, 0, rd);
         } else {
             /* tiles and axis: scalars typed like the data (float32 here; int32 for int data) */
@@ -642,10 +581,10 @@ static void test_tile_table(void **state) {
             }
         }
         mr_tensor *in[] = {&x, &a1, &a2}, *out[] = {&y};
-        run_expect(&n, in, c->opset >= 6 ? 2 : 3, out, 1, MINIRT_OK, NULL);
+        mrt_run_expect(&n, in, c->opset >= 6 ? 2 : 3, out, 1, MINIRT_OK, NULL, NULL);
         char what[64];
         snprintf(what, sizeof(what), "tile case %zu", ci);
-        assert_same(&y, &want, what);
+        mrt_assert_equal_bytes(&y, &want, what);
         mrt_tensor_free(&x);
         mrt_tensor_free(&a1);
         mrt_tensor_free(&a2);
@@ -678,14 +617,11 @@ static void test_tile_errors(void **state) {
             r = mrt_tensor(F32, 0, d);
             *(float *)r.data = cases[i].tiles;
         } else {
-            r = ints(I64, 1, rd, cases[i].rep);
+            r = mrt_tensor_ints(I64, 1, rd, cases[i].rep);
         }
-        if (cases[i].n_rep == -2) {
-            free(r.data);
-            r.data = NULL;
-        }
+        if (cases[i].n_rep == -2) mrt_tensor_free(&r); /* no data: unknown at plan time */
         mr_tensor *in[] = {&x, &r, &ax}, *out[] = {&y};
-        run_expect(&n, in, cases[i].opset < 6 ? 3 : 2, out, 1, cases[i].st, cases[i].msg);
+        mrt_run_expect(&n, in, cases[i].opset < 6 ? 3 : 2, out, 1, cases[i].st, cases[i].msg, NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&r);
         mrt_tensor_free(&ax);
@@ -703,11 +639,11 @@ static void test_unsupported_dtype(void **state) {
         mrt_attr_int(&n, "axis", 0);
         mrt_attr_int(&n, "blocksize", 1);
         int64_t d[4] = {1, 1, 1, 1};
-        mr_tensor x = mrt_tensor(F32, 4, d), idx = ints(I64, 1, d, d), y = {0};
+        mr_tensor x = mrt_tensor(F32, 4, d), idx = mrt_tensor_ints(I64, 1, d, d), y = {0};
         x.dtype = 10; /* float16 */
         mr_tensor *in[] = {&x, &idx}, *out[] = {&y};
-        run_expect(&n, in, strcmp(ops[i], "Gather") == 0 ? 2 : 1, out, 1, MINIRT_ERR_UNSUPPORTED,
-                   "float16");
+        mrt_run_expect(&n, in, strcmp(ops[i], "Gather") == 0 ? 2 : 1, out, 1,
+                       MINIRT_ERR_UNSUPPORTED, "float16", NULL);
         mrt_tensor_free(&x);
         mrt_tensor_free(&idx);
         mrt_tensor_free(&y);

@@ -16,12 +16,6 @@
 #define I32 MINIRT_INT32
 #define I64 MINIRT_INT64
 
-static mr_status run_node(mr_ctx *ctx, mr_node *n, mr_tensor **in, int n_in, mr_tensor *y) {
-    memset(y, 0, sizeof(*y));
-    mr_tensor *out[1] = {y};
-    return mrt_run_op(ctx, n, in, n_in, out, 1);
-}
-
 /* Reference for one float element, in double. */
 static double ref_float(const char *op, double v) {
     if (!strcmp(op, "Sqrt")) return sqrt(v);
@@ -122,7 +116,7 @@ static void test_unary_table(void **state) {
         mr_tensor x = mrt_tensor(uc->dtype, uc->ndim, uc->dims), y;
         fill_case(uc, &x, (uint32_t)c + 1);
         mr_tensor *in[1] = {&x};
-        if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("case %zu: %s", c, ctx.err);
         assert_int_equal(y.dtype, uc->dtype);
         assert_int_equal(y.ndim, uc->ndim);
         assert_memory_equal(y.dims, x.dims, (size_t)uc->ndim * sizeof(int64_t));
@@ -169,7 +163,7 @@ static void test_not(void **state) {
         for (int64_t i = 0; i < mr_numel(&x); i++)
             xv[i] = (uint8_t)((i * 7 + c) % 3 == 0);
         mr_tensor *in[1] = {&x};
-        if (run_node(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("Not: %s", ctx.err);
+        if (mrt_run_op1(&ctx, &n, in, 1, &y) != MINIRT_OK) fail_msg("Not: %s", ctx.err);
         assert_int_equal(y.dtype, MINIRT_BOOL);
         assert_int_equal(y.ndim, c + 2);
         for (int64_t i = 0; i < mr_numel(&x); i++)
@@ -182,19 +176,13 @@ static void test_not(void **state) {
 
 static void expect_unary_error(const char *op, int opset, int dtype, mr_status want,
                                const char *substr) {
-    mr_ctx ctx;
-    mr_ctx_init(&ctx, NULL);
     mr_node n;
     mrt_node_init(&n, op, opset);
     int64_t d[2] = {2, 3};
-    mr_tensor x = mrt_tensor(dtype, 2, d), y;
+    mr_tensor x = mrt_tensor(dtype, 2, d);
     mr_tensor *in[1] = {&x};
-    mr_status st = run_node(&ctx, &n, in, 1, &y);
-    if (st != want || !strstr(ctx.err, substr))
-        fail_msg("%s: want status %d with '%s'; got %d: %s", op, want, substr, st, ctx.err);
+    mrt_run_expect(&n, in, 1, NULL, 1, want, substr, NULL);
     mrt_tensor_free(&x);
-    mrt_tensor_free(&y);
-    mrt_node_free(&ctx, &n);
 }
 
 static void test_unary_errors(void **state) {

@@ -8,8 +8,8 @@
  *        optable --check FILE    exit 1 (saying how to regenerate) unless FILE is up to date
  *
  * Implementations of one operator type (one mr_op per opset range, e.g. Reshape-1 and Reshape-5)
- * are merged into one row whose opset ranges are joined where they touch. When mr.h declares the
- * element types each op computes (mr_op.types, bits MR_TYPE(dtype)), a Types column lists them.
+ * are merged into one row whose opset ranges are joined where they touch. The Types column lists
+ * the element types each op computes (mr_op.types), "not declared" for an op without them.
  * Built from minirt's static library and internal header (src/runtime/mr.h), with ops.def included
  * by the same X-macro trick registry.c uses, so the registry needs no iteration API.
  */
@@ -32,11 +32,6 @@ static const mr_op *const optable_ops[] = {
 #define OPTABLE_N (sizeof(optable_ops) / sizeof(optable_ops[0]))
 /* An input or output count this large means "any number" (variadic: Sum, Max, Split, ...). */
 #define OPTABLE_VARIADIC (1 << 20)
-#ifdef MR_TYPE
-#define OPTABLE_TYPES 1
-#else
-#define OPTABLE_TYPES 0
-#endif
 
 /* ---- a growing text buffer ---- */
 
@@ -137,17 +132,11 @@ static void optable_row(optable_buf *b, const mr_op *const *ops, size_t n) {
         uint32_t slots = ops[i]->max_inputs >= 32 ? ~0u : (1u << ops[i]->max_inputs) - 1;
         plan |= ops[i]->plan_inputs & slots;
         flags |= ops[i]->flags;
-#if OPTABLE_TYPES
         types |= ops[i]->types;
-#endif
     }
-    if (OPTABLE_TYPES) {
-        optable_printf(b, " | ");
-        for (int t = 0, k = 0; t < 32; t++)
-            if (types >> t & 1u) optable_printf(b, "%s%s", k++ ? ", " : "", mr_dtype_name(t));
-        if (!types) optable_printf(b, "not declared");
-    }
-    optable_printf(b, " | ");
+    char tnames[128];
+    optable_printf(b, " | %s | ",
+                   types ? mr_types_str(tnames, sizeof(tnames), types) : "not declared");
     optable_range(b, in_lo, in_hi);
     optable_printf(b, " | ");
     optable_range(b, out_lo, out_hi);
@@ -200,27 +189,21 @@ static void optable_generate(optable_buf *b) {
         "  input shapes when the plan is made (as exporters write them), or small "
         "integer graph inputs,\n"
         "  whose contents then key the plan.\n"
-        "%s",
-        types, (size_t)OPTABLE_N,
-        OPTABLE_TYPES ? "- **Types**: the element types the operator computes (of the input that "
-                        "decides the type,\n"
-                        "  usually the first). Another type is reported when the model is planned, "
-                        "naming the node\n"
-                        "  and the input.\n"
-                      : "\nElement types are not part of the registry yet, so they are not listed "
-                        "here. Each operator\n"
-                        "checks its input types when the model is planned; a type it does not "
-                        "compute is reported\n"
-                        "naming the node, the input and the types it supports.\n");
+        "- **Types**: the element types the operator computes (of the input that decides the "
+        "type,\n"
+        "  usually the first). Another type is reported when the model is planned, naming the "
+        "node\n"
+        "  and the input.\n",
+        types, (size_t)OPTABLE_N);
     const char *domain = NULL;
     for (size_t i = 0; i < OPTABLE_N;) {
         if (!domain || strcmp(domain, optable_domain(ops[i])) != 0) {
             domain = optable_domain(ops[i]);
             optable_printf(b,
                            "\n## Domain `%s`\n\n"
-                           "| Operator | Opsets |%s Inputs | Outputs | Notes |\n"
-                           "|---|---|%s---|---|---|\n",
-                           domain, OPTABLE_TYPES ? " Types |" : "", OPTABLE_TYPES ? "---|" : "");
+                           "| Operator | Opsets | Types | Inputs | Outputs | Notes |\n"
+                           "|---|---|---|---|---|---|\n",
+                           domain);
         }
         size_t j = i + 1;
         while (j < OPTABLE_N && strcmp(optable_domain(ops[j]), domain) == 0 &&

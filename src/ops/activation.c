@@ -22,42 +22,26 @@
 
 #include "mr.h"
 
-/* ---- type sets: what ONNX accepts (MODEL error otherwise) and what minirt computes ---- */
+/* ---- type sets: what ONNX accepts (MODEL error otherwise); what minirt computes is each op's
+ * mr_op.types (UNSUPPORTED otherwise) ---- */
 
 enum { MR_ACT_U16 = 4, MR_ACT_I16 = 5, MR_ACT_F16 = 10, MR_ACT_U32 = 12, MR_ACT_U64 = 13 };
 enum { MR_ACT_BF16 = 16 };
-#define MR_ACT_T(dtype) (1u << (dtype))
-#define MR_ACT_FLOATS                                                                              \
-    (MR_ACT_T(MINIRT_FLOAT32) | MR_ACT_T(MINIRT_FLOAT64) | MR_ACT_T(MR_ACT_F16) |                  \
-     MR_ACT_T(MR_ACT_BF16))
+#define MR_ACT_FLOATS (MR_TYPES_FLOAT | MR_TYPE(MR_ACT_F16) | MR_TYPE(MR_ACT_BF16))
 #define MR_ACT_INTS                                                                                \
-    (MR_ACT_T(MINIRT_UINT8) | MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MR_ACT_U16) |                       \
-     MR_ACT_T(MR_ACT_I16) | MR_ACT_T(MINIRT_INT32) | MR_ACT_T(MINIRT_INT64) |                      \
-     MR_ACT_T(MR_ACT_U32) | MR_ACT_T(MR_ACT_U64))
-#define MR_ACT_F32_F64 (MR_ACT_T(MINIRT_FLOAT32) | MR_ACT_T(MINIRT_FLOAT64))
+    (MR_TYPE(MINIRT_UINT8) | MR_TYPE(MINIRT_INT8) | MR_TYPE(MR_ACT_U16) | MR_TYPE(MR_ACT_I16) |    \
+     MR_TYPE(MINIRT_INT32) | MR_TYPE(MINIRT_INT64) | MR_TYPE(MR_ACT_U32) | MR_TYPE(MR_ACT_U64))
 
 /* MODEL error when input `what` has a type ONNX does not allow at this opset (spec); UNSUPPORTED
- * when it is allowed but not computed here (impl); OK otherwise. */
+ * when it is allowed but not computed here (not in node->op->types); OK otherwise. */
 static mr_status mr_act_check_type(mr_ctx *ctx, const mr_node *node, const char *what, int dtype,
-                                   unsigned impl, unsigned spec) {
-    unsigned bit = dtype > 0 && dtype < 32 ? MR_ACT_T(dtype) : 0;
+                                   unsigned spec) {
+    unsigned bit = dtype > 0 && dtype < 32 ? MR_TYPE(dtype) : 0;
     if (!(bit & spec))
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                              "input %s has type %s, which %s does not accept at opset %d", what,
                              mr_dtype_name(dtype), node->op_type, node->opset);
-    if (bit & impl) return MINIRT_OK;
-    char list[128];
-    size_t used = 0;
-    list[0] = '\0';
-    for (int t = 1; t < 32 && used < sizeof(list); t++)
-        if (impl & MR_ACT_T(t)) {
-            int w =
-                snprintf(list + used, sizeof(list) - used, used ? ", %s" : "%s", mr_dtype_name(t));
-            if (w > 0) used += (size_t)w;
-        }
-    return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                         "input %s has type %s, which is not supported (supported: %s)", what,
-                         mr_dtype_name(dtype), list);
+    return mr_check_type(ctx, node, what, dtype);
 }
 
 /* Output 0 takes input 0's type and shape. */
@@ -205,12 +189,10 @@ MR_ACT_KERNEL(mr_act_clip, float, MR_CLAMP(v, a, b))
 
 static mr_status mr_relu_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
-    unsigned ints = MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MR_ACT_I16) | MR_ACT_T(MINIRT_INT32) |
-                    MR_ACT_T(MINIRT_INT64);
+    unsigned ints =
+        MR_TYPE(MINIRT_INT8) | MR_TYPE(MR_ACT_I16) | MR_TYPE(MINIRT_INT32) | MR_TYPE(MINIRT_INT64);
     unsigned spec = MR_ACT_FLOATS | (node->opset >= 14 ? ints : 0);
-    unsigned impl =
-        MR_ACT_F32_F64 | MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MINIRT_INT32) | MR_ACT_T(MINIRT_INT64);
-    mr_status st = mr_act_check_type(ctx, node, "X", in[0]->dtype, impl, spec);
+    mr_status st = mr_act_check_type(ctx, node, "X", in[0]->dtype, spec);
     if (st != MINIRT_OK) return st;
     mr_act_same_shape(node, in[0], out[0]);
     return MINIRT_OK;
@@ -265,6 +247,7 @@ const mr_op mr_op_relu = {
     .infer = mr_relu_infer,
     .run = mr_relu_run,
     .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_FLOAT | MR_TYPE(MINIRT_INT8) | MR_TYPE(MINIRT_INT32) | MR_TYPE(MINIRT_INT64),
 };
 
 /* ---- the element-wise activations with float attributes ----
@@ -277,7 +260,7 @@ enum { MR_ACT_ALPHA = 1, MR_ACT_BETA = 2, MR_ACT_GAMMA = 4 };
 
 typedef struct mr_act_kind {
     mr_act_f32_fn f32;
-    mr_act_f64_fn f64; /* NULL: float32 only */
+    mr_act_f64_fn f64; /* NULL: float32 only (the op's types, MR_ACT_OP) */
     unsigned attrs;    /* MR_ACT_ALPHA | MR_ACT_BETA | MR_ACT_GAMMA read from the node */
     float def[3];      /* alpha, beta, gamma when absent */
     unsigned spec;     /* types ONNX accepts */
@@ -308,8 +291,7 @@ static mr_status mr_act_prepare(mr_ctx *ctx, mr_node *node, const mr_act_kind *k
 static mr_status mr_act_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                               mr_tensor *const *out) {
     const mr_act_node *an = node->params;
-    unsigned impl = MR_ACT_T(MINIRT_FLOAT32) | (an->kind->f64 ? MR_ACT_T(MINIRT_FLOAT64) : 0);
-    mr_status st = mr_act_check_type(ctx, node, "X", in[0]->dtype, impl, an->kind->spec);
+    mr_status st = mr_act_check_type(ctx, node, "X", in[0]->dtype, an->kind->spec);
     if (st != MINIRT_OK) return st;
     mr_act_same_shape(node, in[0], out[0]);
     return MINIRT_OK;
@@ -328,7 +310,7 @@ static mr_status mr_act_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *
     return MINIRT_OK;
 }
 
-#define MR_ACT_OP(NAME, OP_TYPE, SINCE)                                                            \
+#define MR_ACT_OP(NAME, OP_TYPE, SINCE, TYPES)                                                     \
     static mr_status mr_act_##NAME##_prepare(mr_ctx *ctx, mr_node *node) {                         \
         return mr_act_prepare(ctx, node, &mr_act_##NAME##_kind);                                   \
     }                                                                                              \
@@ -345,17 +327,18 @@ static mr_status mr_act_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *
         .infer = mr_act_infer,                                                                     \
         .run = mr_act_run,                                                                         \
         .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
+        .types = TYPES,                                                                            \
     };
 
 /* LeakyRelu: y = x < 0 ? alpha * x : x. https://onnx.ai/onnx/operators/onnx__LeakyRelu.html */
 static const mr_act_kind mr_act_leaky_relu_kind = {
     mr_act_leaky_relu, mr_act_leaky_relu_f64, MR_ACT_ALPHA, {0.01f, 0, 0}, MR_ACT_FLOATS, NULL};
-MR_ACT_OP(leaky_relu, "LeakyRelu", 1)
+MR_ACT_OP(leaky_relu, "LeakyRelu", 1, MR_TYPES_FLOAT)
 
 /* Elu: y = x < 0 ? alpha * (e^x - 1) : x. https://onnx.ai/onnx/operators/onnx__Elu.html */
 static const mr_act_kind mr_act_elu_kind = {mr_act_elu,   mr_act_elu_f64, MR_ACT_ALPHA,
                                             {1.0f, 0, 0}, MR_ACT_FLOATS,  NULL};
-MR_ACT_OP(elu, "Elu", 1)
+MR_ACT_OP(elu, "Elu", 1, MR_TYPES_FLOAT)
 
 /* Selu: y = gamma * (x <= 0 ? alpha * e^x - alpha : x). Opset 1 documented the shorter defaults
  * 1.6732 and 1.0507; opset 6 gave the float32 roundings of the exact constants.
@@ -373,7 +356,7 @@ static const mr_act_kind mr_act_selu_kind = {
     {1.67326319217681884765625f, 0, 1.05070102214813232421875f},
     MR_ACT_FLOATS,
     mr_act_selu_check};
-MR_ACT_OP(selu, "Selu", 1)
+MR_ACT_OP(selu, "Selu", 1, MR_TYPES_FLOAT)
 
 /* Celu (opset 12, float32 only): y = max(0, x) + min(0, alpha * (e^(x / alpha) - 1)); alpha = 0
  * would divide by zero. https://onnx.ai/onnx/operators/onnx__Celu.html */
@@ -385,41 +368,41 @@ static mr_status mr_act_celu_check(mr_ctx *ctx, const mr_node *node, mr_act_para
     return MINIRT_OK;
 }
 static const mr_act_kind mr_act_celu_kind = {
-    mr_act_celu, NULL, MR_ACT_ALPHA, {1.0f, 0, 0}, MR_ACT_T(MINIRT_FLOAT32), mr_act_celu_check};
-MR_ACT_OP(celu, "Celu", 12)
+    mr_act_celu, NULL, MR_ACT_ALPHA, {1.0f, 0, 0}, MR_TYPE(MINIRT_FLOAT32), mr_act_celu_check};
+MR_ACT_OP(celu, "Celu", 12, MR_TYPE(MINIRT_FLOAT32))
 
 /* Sigmoid: y = 1 / (1 + e^-x). https://onnx.ai/onnx/operators/onnx__Sigmoid.html */
 static const mr_act_kind mr_act_sigmoid_kind = {mr_act_sigmoid, mr_act_sigmoid_f64, 0,
                                                 {0, 0, 0},      MR_ACT_FLOATS,      NULL};
-MR_ACT_OP(sigmoid, "Sigmoid", 1)
+MR_ACT_OP(sigmoid, "Sigmoid", 1, MR_TYPES_FLOAT)
 
 /* HardSigmoid: y = max(0, min(1, alpha * x + beta)).
  * https://onnx.ai/onnx/operators/onnx__HardSigmoid.html */
 static const mr_act_kind mr_act_hard_sigmoid_kind = {
     mr_act_hard_sigmoid, mr_act_hard_sigmoid_f64, MR_ACT_ALPHA | MR_ACT_BETA,
     {0.2f, 0.5f, 0},     MR_ACT_FLOATS,           NULL};
-MR_ACT_OP(hard_sigmoid, "HardSigmoid", 1)
+MR_ACT_OP(hard_sigmoid, "HardSigmoid", 1, MR_TYPES_FLOAT)
 
 /* HardSwish (opset 14): y = x * max(0, min(1, x / 6 + 1 / 2)), no attributes (1/6 is rounded
  * in the element type). https://onnx.ai/onnx/operators/onnx__HardSwish.html */
 static const mr_act_kind mr_act_hard_swish_kind = {mr_act_hard_swish, mr_act_hard_swish_f64, 0,
                                                    {0, 0, 0},         MR_ACT_FLOATS,         NULL};
-MR_ACT_OP(hard_swish, "HardSwish", 14)
+MR_ACT_OP(hard_swish, "HardSwish", 14, MR_TYPES_FLOAT)
 
 /* Tanh. https://onnx.ai/onnx/operators/onnx__Tanh.html */
 static const mr_act_kind mr_act_tanh_kind = {mr_act_tanh, mr_act_tanh_f64, 0,
                                              {0, 0, 0},   MR_ACT_FLOATS,   NULL};
-MR_ACT_OP(tanh, "Tanh", 1)
+MR_ACT_OP(tanh, "Tanh", 1, MR_TYPES_FLOAT)
 
 /* Softplus: y = ln(e^x + 1). https://onnx.ai/onnx/operators/onnx__Softplus.html */
 static const mr_act_kind mr_act_softplus_kind = {mr_act_softplus, mr_act_softplus_f64, 0,
                                                  {0, 0, 0},       MR_ACT_FLOATS,       NULL};
-MR_ACT_OP(softplus, "Softplus", 1)
+MR_ACT_OP(softplus, "Softplus", 1, MR_TYPES_FLOAT)
 
 /* Softsign: y = x / (1 + |x|). https://onnx.ai/onnx/operators/onnx__Softsign.html */
 static const mr_act_kind mr_act_softsign_kind = {mr_act_softsign, mr_act_softsign_f64, 0,
                                                  {0, 0, 0},       MR_ACT_FLOATS,       NULL};
-MR_ACT_OP(softsign, "Softsign", 1)
+MR_ACT_OP(softsign, "Softsign", 1, MR_TYPES_FLOAT)
 
 /* ThresholdedRelu (opset 10; experimental before): y = x > alpha ? x : 0.
  * https://onnx.ai/onnx/operators/onnx__ThresholdedRelu.html */
@@ -429,13 +412,13 @@ static const mr_act_kind mr_act_thresholded_relu_kind = {mr_act_thresholded_relu
                                                          {1.0f, 0, 0},
                                                          MR_ACT_FLOATS,
                                                          NULL};
-MR_ACT_OP(thresholded_relu, "ThresholdedRelu", 10)
+MR_ACT_OP(thresholded_relu, "ThresholdedRelu", 10, MR_TYPES_FLOAT)
 
 /* Erf (opset 9): ONNX also allows integer types, which are not computed here.
  * https://onnx.ai/onnx/operators/onnx__Erf.html */
 static const mr_act_kind mr_act_erf_kind = {
     mr_act_erf, mr_act_erf_f64, 0, {0, 0, 0}, MR_ACT_FLOATS | MR_ACT_INTS, NULL};
-MR_ACT_OP(erf, "Erf", 9)
+MR_ACT_OP(erf, "Erf", 9, MR_TYPES_FLOAT)
 
 /* ---- PRelu ----
  * Y = X < 0 ? slope * X : X with slope broadcast to X's shape. Opset 7 made the broadcast numpy
@@ -465,8 +448,7 @@ static mr_status mr_prelu_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
     mr_prelu_params *p = node->params;
     const mr_tensor *x = in[0], *s = in[1];
     unsigned spec = MR_ACT_FLOATS | (node->opset >= 9 ? MR_ACT_INTS : 0);
-    unsigned impl = MR_ACT_F32_F64 | MR_ACT_T(MINIRT_INT32) | MR_ACT_T(MINIRT_INT64);
-    mr_status st = mr_act_check_type(ctx, node, "X", x->dtype, impl, spec);
+    mr_status st = mr_act_check_type(ctx, node, "X", x->dtype, spec);
     if (st != MINIRT_OK) return st;
     if (s->dtype != x->dtype)
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
@@ -605,6 +587,7 @@ const mr_op mr_op_prelu = {
     .infer = mr_prelu_infer,
     .run = mr_prelu_run,
     .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_F_I32_I64,
 };
 
 /* ---- Clip ----
@@ -642,9 +625,7 @@ static mr_status mr_clip_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
     const mr_tensor *x = in[0];
     unsigned spec = MR_ACT_FLOATS | (node->opset >= 12 ? MR_ACT_INTS : 0);
-    unsigned impl = MR_ACT_F32_F64 | MR_ACT_T(MINIRT_INT8) | MR_ACT_T(MINIRT_UINT8) |
-                    MR_ACT_T(MINIRT_INT32) | MR_ACT_T(MINIRT_INT64);
-    mr_status st = mr_act_check_type(ctx, node, "input", x->dtype, impl, spec);
+    mr_status st = mr_act_check_type(ctx, node, "input", x->dtype, spec);
     if (st != MINIRT_OK) return st;
     for (int i = 1; i < node->n_in; i++) {
         const mr_tensor *b = in[i];
@@ -739,6 +720,7 @@ const mr_op mr_op_clip = {
     .infer = mr_clip_infer,
     .run = mr_clip_run,
     .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_NUMERIC,
 };
 
 /* ---- Softmax and LogSoftmax ----
@@ -782,7 +764,7 @@ static mr_status mr_softmax_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
                                   mr_tensor *const *out) {
     mr_softmax_params *p = node->params;
     const mr_tensor *x = in[0];
-    mr_status st = mr_act_check_type(ctx, node, "input", x->dtype, MR_ACT_F32_F64, MR_ACT_FLOATS);
+    mr_status st = mr_act_check_type(ctx, node, "input", x->dtype, MR_ACT_FLOATS);
     if (st != MINIRT_OK) return st;
     int axis;
     st = mr_norm_axis(ctx, node, "axis", p->axis, x->ndim, &axis);
@@ -903,6 +885,7 @@ const mr_op mr_op_softmax = {
     .prepare = mr_softmax_prepare,
     .infer = mr_softmax_infer,
     .run = mr_softmax_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 const mr_op mr_op_log_softmax = {
@@ -917,4 +900,5 @@ const mr_op mr_op_log_softmax = {
     .prepare = mr_log_softmax_prepare,
     .infer = mr_softmax_infer,
     .run = mr_softmax_run,
+    .types = MR_TYPES_FLOAT,
 };

@@ -47,8 +47,6 @@ enum {
     MR_BINARY_NT
 };
 
-#define MR_BINARY_NUMERIC "float32, float64, int32, int64, uint8, int8"
-
 /*
  * How one call of a two-operand kernel reads its operands: both as vectors, or one of them as a
  * single repeated element (stride 0).
@@ -58,9 +56,11 @@ enum { MR_BINARY_VV = 0, MR_BINARY_VS = 1, MR_BINARY_SV = 2 };
 /* y[i] = f(a[i or 0], b[i or 0]) for i < n, per mode. */
 typedef void (*mr_binary_kernel)(const void *a, const void *b, void *y, int64_t n, int mode);
 
+/* The kernel table of one operator. Its same-type kernels are exactly those of the types in the
+ * operator's mr_op.types (test_binary checks that they agree). */
 typedef struct mr_binary_kind {
     bool to_bool;      /* the output is bool (comparisons) rather than of A's type */
-    const char *types; /* the supported input types, for messages */
+    const char *mixed; /* kinds taking inputs of different types (Pow): the pairs, for messages */
     mr_binary_kernel fn[MR_BINARY_NT][MR_BINARY_NT]; /* [A's type][B's type]; NULL: unsupported */
 } mr_binary_kind;
 
@@ -166,9 +166,19 @@ static int mr_binary_type_index(int dtype) {
     [MR_BINARY_U8][MR_BINARY_U8] = mr_binary_##OP##_k_u8,                                          \
     [MR_BINARY_I8][MR_BINARY_I8] = mr_binary_##OP##_k_i8
 
-/* `mr_binary_<NAME>_kind`; the variadic part lists the kernel table's entries. */
-#define MR_BINARY_KIND(NAME, TO_BOOL, TYPES, ...)                                                  \
-    static const mr_binary_kind mr_binary_##NAME##_kind = {TO_BOOL, TYPES, {__VA_ARGS__}};
+/* `mr_binary_<NAME>_kind` taking one type for A and B; the variadic part lists the kernel table's
+ * entries. */
+#define MR_BINARY_KIND(NAME, TO_BOOL, ...)                                                         \
+    static const mr_binary_kind mr_binary_##NAME##_kind = {TO_BOOL, NULL, {__VA_ARGS__}};
+
+/* UNSUPPORTED unless the op computes dtype (its mr_op.types). */
+static mr_status mr_binary_check_type(mr_ctx *ctx, const mr_node *node, int dtype) {
+    uint32_t types = node->op->types;
+    if (dtype > 0 && dtype < 32 && (types & MR_TYPE(dtype))) return MINIRT_OK;
+    char list[128];
+    return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "type %s is not supported (%s are)",
+                         mr_dtype_name(dtype), mr_types_str(list, sizeof(list), types));
+}
 
 /* ---- two-input operators: attributes, shapes, plan ---- */
 
@@ -377,37 +387,27 @@ static mr_status mr_binary_shapes(mr_ctx *ctx, const mr_node *node, const mr_ten
     return MINIRT_OK;
 }
 
-/* Whether the kind takes inputs of different types (Pow). */
-static bool mr_binary_mixed(const mr_binary_kind *kind) {
-    for (int i = 0; i < MR_BINARY_NT; i++)
-        for (int j = 0; j < MR_BINARY_NT; j++)
-            if (i != j && kind->fn[i][j]) return true;
-    return false;
-}
-
 static mr_status mr_binary_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                  mr_tensor *const *out) {
     mr_binary_params *p = node->params;
     const mr_tensor *a = in[0], *b = in[1];
     int ta = mr_binary_type_index(a->dtype), tb = mr_binary_type_index(b->dtype);
-    if (ta < 0 || tb < 0 || !p->kind->fn[ta][tb]) {
-        if (a->dtype == b->dtype)
-            return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                                 "type %s is not supported (%s are)", mr_dtype_name(a->dtype),
-                                 p->kind->types);
-        if (!mr_binary_mixed(p->kind))
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "input A has type %s but input B has type %s; they must be the "
-                                 "same",
-                                 mr_dtype_name(a->dtype), mr_dtype_name(b->dtype));
+    mr_status st;
+    if (a->dtype == b->dtype) {
+        if ((st = mr_binary_check_type(ctx, node, a->dtype)) != MINIRT_OK) return st;
+    } else if (!p->kind->mixed) {
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                             "input A has type %s but input B has type %s; they must be the same",
+                             mr_dtype_name(a->dtype), mr_dtype_name(b->dtype));
+    } else if (ta < 0 || tb < 0 || !p->kind->fn[ta][tb]) {
         return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
                              "input A of type %s with input B of type %s is not supported (%s)",
-                             mr_dtype_name(a->dtype), mr_dtype_name(b->dtype), p->kind->types);
+                             mr_dtype_name(a->dtype), mr_dtype_name(b->dtype), p->kind->mixed);
     }
 
     int r;
     int64_t da[MR_MAX_DIMS], db[MR_MAX_DIMS], dy[MR_MAX_DIMS];
-    mr_status st = mr_binary_shapes(ctx, node, a, b, &r, da, db, dy);
+    st = mr_binary_shapes(ctx, node, a, b, &r, da, db, dy);
     if (st != MINIRT_OK) return st;
     int ytype = p->kind->to_bool ? MINIRT_BOOL : a->dtype;
     st = mr_shape_bytes(ctx, ytype, r, dy, NULL, NULL);
@@ -436,8 +436,9 @@ static mr_status mr_binary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *cons
     return MINIRT_OK;
 }
 
-/* The mr_op `mr_op_<OP>` for a two-input operator with kind mr_binary_<OP>_kind. */
-#define MR_BINARY_OP(OP, OP_TYPE, SINCE)                                                           \
+/* The mr_op `mr_op_<OP>` for a two-input operator with kind mr_binary_<OP>_kind, computing TYPES
+ * (of A). */
+#define MR_BINARY_OP(OP, OP_TYPE, SINCE, TYPES)                                                    \
     static mr_status mr_binary_##OP##_prepare(mr_ctx *ctx, mr_node *node) {                        \
         return mr_binary_prepare(ctx, node, &mr_binary_##OP##_kind);                               \
     }                                                                                              \
@@ -454,19 +455,20 @@ static mr_status mr_binary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *cons
         .infer = mr_binary_infer,                                                                  \
         .run = mr_binary_run,                                                                      \
         .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
+        .types = TYPES,                                                                            \
     };
 
 /* An arithmetic operator on the numeric types whose MR_BINARY_ELEMS(OP, ...) is defined. */
 #define MR_BINARY_DEFINE(OP, OP_TYPE)                                                              \
     MR_BINARY_KERNELS(OP, MR_BINARY_AS_INPUT)                                                      \
-    MR_BINARY_KIND(OP, false, MR_BINARY_NUMERIC, MR_BINARY_SAME(OP))                               \
-    MR_BINARY_OP(OP, OP_TYPE, 1)
+    MR_BINARY_KIND(OP, false, MR_BINARY_SAME(OP))                                                  \
+    MR_BINARY_OP(OP, OP_TYPE, 1, MR_TYPES_NUMERIC)
 
 /* A comparison on the numeric types whose MR_BINARY_CMP_ELEMS(OP, ...) is defined. */
 #define MR_BINARY_CMP_DEFINE(OP, OP_TYPE, SINCE)                                                   \
     MR_BINARY_KERNELS(OP, MR_BINARY_AS_BOOL)                                                       \
-    MR_BINARY_KIND(OP, true, MR_BINARY_NUMERIC, MR_BINARY_SAME(OP))                                \
-    MR_BINARY_OP(OP, OP_TYPE, SINCE)
+    MR_BINARY_KIND(OP, true, MR_BINARY_SAME(OP))                                                   \
+    MR_BINARY_OP(OP, OP_TYPE, SINCE, MR_TYPES_NUMERIC)
 
 /* ---- variadic operators: Sum, Mean, Min, Max ---- */
 
@@ -489,7 +491,6 @@ static mr_status mr_binary_variadic_prepare(mr_ctx *ctx, mr_node *node, const mr
 /* Numpy broadcasting of all inputs from opset 8; before that, all shapes must be equal. */
 static mr_status mr_binary_variadic_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                           mr_tensor *const *out) {
-    const mr_binary_variadic_params *p = node->params;
     char s0[128], si[128];
     for (int i = 0; i < node->n_in; i++)
         if (!in[i])
@@ -497,16 +498,14 @@ static mr_status mr_binary_variadic_infer(mr_ctx *ctx, mr_node *node, mr_tensor 
                                  "input %d is missing; the inputs of %s are not optional", i,
                                  node->op_type);
     minirt_dtype dtype = in[0]->dtype;
-    int ti = mr_binary_type_index(dtype);
     for (int i = 1; i < node->n_in; i++)
         if (in[i]->dtype != dtype)
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                                  "input %d has type %s but input 0 has type %s; they must be the "
                                  "same",
                                  i, mr_dtype_name(in[i]->dtype), mr_dtype_name(dtype));
-    if (ti < 0 || !p->kind->fn[ti][ti])
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "type %s is not supported (%s are)",
-                             mr_dtype_name(dtype), p->kind->types);
+    mr_status st = mr_binary_check_type(ctx, node, dtype);
+    if (st != MINIRT_OK) return st;
 
     int r = in[0]->ndim;
     int64_t dy[MR_MAX_DIMS];
@@ -521,11 +520,10 @@ static mr_status mr_binary_variadic_infer(mr_ctx *ctx, mr_node *node, mr_tensor 
                     i, mr_dims_str(si, sizeof(si), in[i]->ndim, in[i]->dims),
                     mr_dims_str(s0, sizeof(s0), r, dy), node->opset);
     } else {
-        mr_status st =
-            mr_broadcast_dims(ctx, node, node->n_in, (const mr_tensor *const *)in, &r, dy);
+        st = mr_broadcast_dims(ctx, node, node->n_in, (const mr_tensor *const *)in, &r, dy);
         if (st != MINIRT_OK) return st;
     }
-    mr_status st = mr_shape_bytes(ctx, dtype, r, dy, NULL, NULL);
+    st = mr_shape_bytes(ctx, dtype, r, dy, NULL, NULL);
     if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
     out[0]->dtype = dtype;
     out[0]->ndim = r;
@@ -591,8 +589,9 @@ static mr_status mr_binary_variadic_run(mr_ctx *ctx, const mr_node *node, mr_ten
     return MINIRT_OK;
 }
 
-/* The mr_op `mr_op_<OP>` for a variadic operator folding with kind mr_binary_<KIND>_kind. */
-#define MR_BINARY_VARIADIC_OP(OP, OP_TYPE, KIND, MEAN)                                             \
+/* The mr_op `mr_op_<OP>` for a variadic operator folding with kind mr_binary_<KIND>_kind,
+ * computing TYPES. */
+#define MR_BINARY_VARIADIC_OP(OP, OP_TYPE, KIND, MEAN, TYPES)                                      \
     static mr_status mr_binary_##OP##_prepare(mr_ctx *ctx, mr_node *node) {                        \
         return mr_binary_variadic_prepare(ctx, node, &mr_binary_##KIND##_kind, MEAN);              \
     }                                                                                              \
@@ -608,6 +607,7 @@ static mr_status mr_binary_variadic_run(mr_ctx *ctx, const mr_node *node, mr_ten
         .prepare = mr_binary_##OP##_prepare,                                                       \
         .infer = mr_binary_variadic_infer,                                                         \
         .run = mr_binary_variadic_run,                                                             \
+        .types = TYPES,                                                                            \
     };
 
 /* ---- Where: z = condition ? x : y ---- */
@@ -669,12 +669,11 @@ static mr_status mr_binary_where_infer(mr_ctx *ctx, mr_node *node, mr_tensor *co
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                              "input X has type %s but input Y has type %s; they must be the same",
                              mr_dtype_name(in[1]->dtype), mr_dtype_name(in[2]->dtype));
-    if (!mr_binary_where_fn(in[1]->dtype))
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                             "type %s of X and Y is not supported", mr_dtype_name(in[1]->dtype));
+    mr_status st = mr_binary_check_type(ctx, node, in[1]->dtype);
+    if (st != MINIRT_OK) return st;
     int r;
     int64_t dy[MR_MAX_DIMS], d[3][MR_MAX_DIMS];
-    mr_status st = mr_broadcast_dims(ctx, node, 3, (const mr_tensor *const *)in, &r, dy);
+    st = mr_broadcast_dims(ctx, node, 3, (const mr_tensor *const *)in, &r, dy);
     if (st != MINIRT_OK) return st;
     st = mr_shape_bytes(ctx, in[1]->dtype, r, dy, NULL, NULL);
     if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
@@ -723,6 +722,7 @@ const mr_op mr_op_where = {
     .prepare = mr_binary_where_prepare,
     .infer = mr_binary_where_infer,
     .run = mr_binary_where_run,
+    .types = MR_TYPES_ALL, /* of X and Y; the condition is bool */
 };
 
 /* ---- arithmetic ---- */
@@ -816,10 +816,12 @@ MR_BINARY_POW_BASE(f32, float, MR_BINARY_POW_FF, MR_BINARY_POW_D, MR_BINARY_POW_
 MR_BINARY_POW_BASE(f64, double, MR_BINARY_POW_D, MR_BINARY_POW_D, MR_BINARY_POW_D)
 MR_BINARY_POW_BASE(i32, int32_t, MR_BINARY_POW_SAT32, MR_BINARY_POW_SAT32, MR_BINARY_POW_INT)
 MR_BINARY_POW_BASE(i64, int64_t, MR_BINARY_POW_SAT64, MR_BINARY_POW_SAT64, MR_BINARY_POW_INT)
-MR_BINARY_KIND(pow, false, "base float32, float64, int32, int64; exponent " MR_BINARY_NUMERIC,
-               MR_BINARY_POW_ROW(MR_BINARY_F32, f32), MR_BINARY_POW_ROW(MR_BINARY_F64, f64),
-               MR_BINARY_POW_ROW(MR_BINARY_I32, i32), MR_BINARY_POW_ROW(MR_BINARY_I64, i64))
-MR_BINARY_OP(pow, "Pow", 1)
+static const mr_binary_kind mr_binary_pow_kind = {
+    false,
+    "base float32, float64, int32, int64; exponent float32, float64, int32, int64, uint8, int8",
+    {MR_BINARY_POW_ROW(MR_BINARY_F32, f32), MR_BINARY_POW_ROW(MR_BINARY_F64, f64),
+     MR_BINARY_POW_ROW(MR_BINARY_I32, i32), MR_BINARY_POW_ROW(MR_BINARY_I64, i64)}};
+MR_BINARY_OP(pow, "Pow", 1, MR_TYPES_F_I32_I64)
 
 /* ---- comparisons: bool output ---- */
 
@@ -833,9 +835,9 @@ static inline uint8_t mr_binary_equal_b8(uint8_t a, uint8_t b) {
 }
 MR_BINARY_KERNELS(equal, MR_BINARY_AS_BOOL)
 MR_BINARY_KERNEL(mr_binary_equal_k_b8, uint8_t, uint8_t, uint8_t, mr_binary_equal_b8)
-MR_BINARY_KIND(equal, true, MR_BINARY_NUMERIC ", bool",
+MR_BINARY_KIND(equal, true,
                MR_BINARY_SAME(equal), [MR_BINARY_B8][MR_BINARY_B8] = mr_binary_equal_k_b8)
-MR_BINARY_OP(equal, "Equal", 1)
+MR_BINARY_OP(equal, "Equal", 1, MR_TYPES_ALL)
 
 /* https://onnx.ai/onnx/operators/onnx__Less.html, onnx__Greater.html (NaN compares false) */
 MR_BINARY_CMP_ELEMS(less, a < b)
@@ -858,8 +860,8 @@ MR_BINARY_CMP_DEFINE(greater_equal, "GreaterOrEqual", 12)
         return (uint8_t)(EXPR);                                                                    \
     }                                                                                              \
     MR_BINARY_KERNEL(mr_binary_##OP##_k_b8, uint8_t, uint8_t, uint8_t, mr_binary_##OP##_b8)        \
-    MR_BINARY_KIND(OP, true, "bool", [MR_BINARY_B8][MR_BINARY_B8] = mr_binary_##OP##_k_b8)         \
-    MR_BINARY_OP(OP, OP_TYPE, 1)
+    MR_BINARY_KIND(OP, true, [MR_BINARY_B8][MR_BINARY_B8] = mr_binary_##OP##_k_b8)                 \
+    MR_BINARY_OP(OP, OP_TYPE, 1, MR_TYPE(MINIRT_BOOL))
 
 MR_BINARY_LOGIC_DEFINE(and, "And", (a != 0) & (b != 0))
 MR_BINARY_LOGIC_DEFINE(or, "Or", (a != 0) | (b != 0))
@@ -868,11 +870,10 @@ MR_BINARY_LOGIC_DEFINE(xor, "Xor", (a != 0) ^ (b != 0))
 /* ---- variadic ---- */
 
 /* Sum: Add folded over the inputs; Mean: the same on float types, then divided. */
-MR_BINARY_VARIADIC_OP(sum, "Sum", add, false)
-MR_BINARY_KIND(mean, false,
-               "float32, float64", [MR_BINARY_F32][MR_BINARY_F32] = mr_binary_add_k_f32,
+MR_BINARY_VARIADIC_OP(sum, "Sum", add, false, MR_TYPES_NUMERIC)
+MR_BINARY_KIND(mean, false, [MR_BINARY_F32][MR_BINARY_F32] = mr_binary_add_k_f32,
                [MR_BINARY_F64][MR_BINARY_F64] = mr_binary_add_k_f64)
-MR_BINARY_VARIADIC_OP(mean, "Mean", mean, true)
+MR_BINARY_VARIADIC_OP(mean, "Mean", mean, true, MR_TYPES_FLOAT)
 
 /*
  * Min, Max: a NaN in any input gives NaN (as numpy's minimum/maximum, ONNX's reference).
@@ -880,9 +881,9 @@ MR_BINARY_VARIADIC_OP(mean, "Mean", mean, true)
  */
 MR_BINARY_ELEMS(min, (a < b || a != a) ? a : b, a < b ? a : b)
 MR_BINARY_KERNELS(min, MR_BINARY_AS_INPUT)
-MR_BINARY_KIND(min, false, MR_BINARY_NUMERIC, MR_BINARY_SAME(min))
-MR_BINARY_VARIADIC_OP(min, "Min", min, false)
+MR_BINARY_KIND(min, false, MR_BINARY_SAME(min))
+MR_BINARY_VARIADIC_OP(min, "Min", min, false, MR_TYPES_NUMERIC)
 MR_BINARY_ELEMS(max, (a > b || a != a) ? a : b, a > b ? a : b)
 MR_BINARY_KERNELS(max, MR_BINARY_AS_INPUT)
-MR_BINARY_KIND(max, false, MR_BINARY_NUMERIC, MR_BINARY_SAME(max))
-MR_BINARY_VARIADIC_OP(max, "Max", max, false)
+MR_BINARY_KIND(max, false, MR_BINARY_SAME(max))
+MR_BINARY_VARIADIC_OP(max, "Max", max, false, MR_TYPES_NUMERIC)

@@ -25,65 +25,116 @@
 #define MR_CONV_WS_BUDGET ((int64_t)8 << 20)
 #define MR_CONV_MIN_BLOCK 64
 
+mr_status mr_conv_parse_attrs(mr_ctx *ctx, const mr_node *node, mr_conv_attrs *a) {
+    const char *ap;
+    mr_status st;
+    memset(a, 0, sizeof(*a));
+    if ((st = mr_attr_string(ctx, node, "auto_pad", "NOTSET", &ap)) != MINIRT_OK) return st;
+    if (strcmp(ap, "NOTSET") == 0)
+        a->auto_pad = MR_PAD_NOTSET;
+    else if (strcmp(ap, "VALID") == 0)
+        a->auto_pad = MR_PAD_VALID;
+    else if (strcmp(ap, "SAME_UPPER") == 0)
+        a->auto_pad = MR_PAD_SAME_UPPER;
+    else if (strcmp(ap, "SAME_LOWER") == 0)
+        a->auto_pad = MR_PAD_SAME_LOWER;
+    else
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "auto_pad '%s' is not valid", ap);
+    if ((st = mr_attr_int(ctx, node, "group", 1, &a->group)) != MINIRT_OK) return st;
+    if (a->group < 1)
+        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "group is %lld; it must be at least 1",
+                             (long long)a->group);
+    if ((st = mr_attr_ints(ctx, node, "kernel_shape", a->kernel, MR_MAX_DIMS, &a->n_kernel)) ||
+        (st = mr_attr_ints(ctx, node, "strides", a->strides, MR_MAX_DIMS, &a->n_strides)) ||
+        (st = mr_attr_ints(ctx, node, "dilations", a->dilations, MR_MAX_DIMS, &a->n_dilations)) ||
+        (st = mr_attr_ints(ctx, node, "pads", a->pads, 2 * MR_MAX_DIMS, &a->n_pads)))
+        return st;
+    for (int i = 0; i < a->n_kernel; i++)
+        if (a->kernel[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "kernel_shape[%d] is %lld", i,
+                                 (long long)a->kernel[i]);
+    for (int i = 0; i < a->n_strides; i++)
+        if (a->strides[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                 "strides[%d] is %lld; strides must be at least 1", i,
+                                 (long long)a->strides[i]);
+    for (int i = 0; i < a->n_dilations; i++)
+        if (a->dilations[i] < 1)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                 "dilations[%d] is %lld; dilations must be at least 1", i,
+                                 (long long)a->dilations[i]);
+    for (int i = 0; i < a->n_pads; i++)
+        if (a->pads[i] < 0)
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "pads[%d] is %lld; pads must be >= 0",
+                                 i, (long long)a->pads[i]);
+    if (a->n_pads && a->auto_pad != MR_PAD_NOTSET) {
+        /* The spec says pads and auto_pad must not be used together; exporters do write zero pads
+         * beside auto_pad, which are harmless. */
+        for (int i = 0; i < a->n_pads; i++)
+            if (a->pads[i] != 0)
+                return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                     "pads and auto_pad '%s' cannot be used together", ap);
+    }
+    return MINIRT_OK;
+}
+
+mr_status mr_conv_check_inputs(mr_ctx *ctx, const mr_node *node, const mr_tensor *X,
+                               const mr_tensor *W, const mr_tensor *B) {
+    char b1[160], b2[160];
+    for (int i = 0; i < 3; i++) {
+        const mr_tensor *t = i == 0 ? X : i == 1 ? W : B;
+        if (t && t->dtype != MINIRT_FLOAT32)
+            return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
+                                 "input %s is %s; only float32 is supported",
+                                 i == 0   ? "X"
+                                 : i == 1 ? "W"
+                                          : "B",
+                                 mr_dtype_name(t->dtype));
+    }
+    if (X->ndim < 3)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "input X has shape %s; %s needs [N, C, spatial...] (rank >= 3)",
+                             mr_dims_str(b1, sizeof(b1), X->ndim, X->dims), node->op_type);
+    if (W->ndim != X->ndim)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "weight W has shape %s but input X has shape %s; ranks must match",
+                             mr_dims_str(b1, sizeof(b1), W->ndim, W->dims),
+                             mr_dims_str(b2, sizeof(b2), X->ndim, X->dims));
+    return MINIRT_OK;
+}
+
+mr_status mr_conv_check_attr_dims(mr_ctx *ctx, const mr_node *node, const mr_conv_attrs *a, int nsp,
+                                  const mr_tensor *W) {
+    char b1[160], b2[160];
+    if ((a->n_kernel && a->n_kernel != nsp) || (a->n_strides && a->n_strides != nsp) ||
+        (a->n_dilations && a->n_dilations != nsp) || (a->n_pads && a->n_pads != 2 * nsp))
+        return mr_node_error(
+            ctx, node, MINIRT_ERR_MODEL,
+            "attribute lengths (kernel_shape %d, strides %d, dilations %d, pads %d) "
+            "do not match %d spatial dims",
+            a->n_kernel, a->n_strides, a->n_dilations, a->n_pads, nsp);
+    if (a->n_kernel && memcmp(a->kernel, W->dims + 2, (size_t)nsp * sizeof(int64_t)) != 0)
+        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
+                             "kernel_shape %s does not match weight W %s",
+                             mr_dims_str(b1, sizeof(b1), nsp, a->kernel),
+                             mr_dims_str(b2, sizeof(b2), W->ndim, W->dims));
+    return MINIRT_OK;
+}
+
 static mr_status mr_conv_prepare(mr_ctx *ctx, mr_node *node) {
     mr_conv_params *p = mr_calloc(ctx, 1, sizeof(*p));
     if (!p) return mr_nomem(ctx);
     node->params = p;
     p->residual_input = -1;
-    const char *ap;
-    mr_status st;
-    if ((st = mr_attr_string(ctx, node, "auto_pad", "NOTSET", &ap)) != MINIRT_OK) return st;
-    if (strcmp(ap, "NOTSET") == 0)
-        p->auto_pad = MR_PAD_NOTSET;
-    else if (strcmp(ap, "VALID") == 0)
-        p->auto_pad = MR_PAD_VALID;
-    else if (strcmp(ap, "SAME_UPPER") == 0)
-        p->auto_pad = MR_PAD_SAME_UPPER;
-    else if (strcmp(ap, "SAME_LOWER") == 0)
-        p->auto_pad = MR_PAD_SAME_LOWER;
-    else
-        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "auto_pad '%s' is not valid", ap);
-    if ((st = mr_attr_int(ctx, node, "group", 1, &p->group)) != MINIRT_OK) return st;
-    if (p->group < 1)
-        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "group is %lld; it must be at least 1",
-                             (long long)p->group);
-    if ((st = mr_attr_ints(ctx, node, "kernel_shape", p->kernel, MR_MAX_DIMS, &p->n_kernel)) ||
-        (st = mr_attr_ints(ctx, node, "strides", p->strides, MR_MAX_DIMS, &p->n_strides)) ||
-        (st = mr_attr_ints(ctx, node, "dilations", p->dilations, MR_MAX_DIMS, &p->n_dilations)) ||
-        (st = mr_attr_ints(ctx, node, "pads", p->pads, 2 * MR_MAX_DIMS, &p->n_pads)))
-        return st;
-    for (int i = 0; i < p->n_kernel; i++)
-        if (p->kernel[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "kernel_shape[%d] is %lld", i,
-                                 (long long)p->kernel[i]);
-    for (int i = 0; i < p->n_strides; i++)
-        if (p->strides[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "strides[%d] is %lld; strides must be at least 1", i,
-                                 (long long)p->strides[i]);
-    for (int i = 0; i < p->n_dilations; i++)
-        if (p->dilations[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "dilations[%d] is %lld; dilations must be at least 1", i,
-                                 (long long)p->dilations[i]);
-    for (int i = 0; i < p->n_pads; i++)
-        if (p->pads[i] < 0)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "pads[%d] is %lld; pads must be >= 0",
-                                 i, (long long)p->pads[i]);
+    mr_status st = mr_conv_parse_attrs(ctx, node, &p->attr);
+    if (st != MINIRT_OK) return st;
+    p->group = p->attr.group;
     /* the optimizer's fusion (optimize.c): an activation and a residual input after B */
     p->epi = node->fuse.epi;
     p->residual_input = node->fuse.residual > 0 ? node->fuse.residual : -1;
     if (node->n_in > 3 && p->residual_input != 3)
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "Conv takes 2 or 3 inputs, not %d",
                              node->n_in);
-    if (p->n_pads && p->auto_pad != MR_PAD_NOTSET) {
-        /* The spec says pads and auto_pad must not be used together; exporters do write zero pads
-         * beside auto_pad, which are harmless. */
-        for (int i = 0; i < p->n_pads; i++)
-            if (p->pads[i] != 0)
-                return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                     "pads and auto_pad '%s' cannot be used together", ap);
-    }
     return MINIRT_OK;
 }
 
@@ -156,27 +207,11 @@ static void mr_conv_release(mr_ctx *ctx, mr_node *node) {
 static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
     mr_conv_params *p = node->params;
+    const mr_conv_attrs *a = &p->attr;
     const mr_tensor *X = in[0], *W = in[1], *B = node->n_in > 2 ? in[2] : NULL;
     char b1[160], b2[160];
-    for (int i = 0; i < 3; i++) {
-        const mr_tensor *t = i == 0 ? X : i == 1 ? W : B;
-        if (t && t->dtype != MINIRT_FLOAT32)
-            return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                                 "input %s is %s; only float32 is supported",
-                                 i == 0   ? "X"
-                                 : i == 1 ? "W"
-                                          : "B",
-                                 mr_dtype_name(t->dtype));
-    }
-    if (X->ndim < 3)
-        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
-                             "input X has shape %s; Conv needs [N, C, spatial...] (rank >= 3)",
-                             mr_dims_str(b1, sizeof(b1), X->ndim, X->dims));
-    if (W->ndim != X->ndim)
-        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
-                             "weight W has shape %s but input X has shape %s; ranks must match",
-                             mr_dims_str(b1, sizeof(b1), W->ndim, W->dims),
-                             mr_dims_str(b2, sizeof(b2), X->ndim, X->dims));
+    mr_status st = mr_conv_check_inputs(ctx, node, X, W, B);
+    if (st != MINIRT_OK) return st;
     int nsp = X->ndim - 2;
     p->nsp = nsp;
     p->N = X->dims[0];
@@ -198,24 +233,13 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     if (B && (B->ndim != 1 || B->dims[0] != p->M))
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE, "bias B has shape %s; expected %lld",
                              mr_dims_str(b1, sizeof(b1), B->ndim, B->dims), (long long)p->M);
-    if ((p->n_kernel && p->n_kernel != nsp) || (p->n_strides && p->n_strides != nsp) ||
-        (p->n_dilations && p->n_dilations != nsp) || (p->n_pads && p->n_pads != 2 * nsp))
-        return mr_node_error(
-            ctx, node, MINIRT_ERR_MODEL,
-            "attribute lengths (kernel_shape %d, strides %d, dilations %d, pads %d) "
-            "do not match %d spatial dims",
-            p->n_kernel, p->n_strides, p->n_dilations, p->n_pads, nsp);
-    if (p->n_kernel && memcmp(p->kernel, W->dims + 2, (size_t)nsp * sizeof(int64_t)) != 0)
-        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
-                             "kernel_shape %s does not match weight W %s",
-                             mr_dims_str(b1, sizeof(b1), nsp, p->kernel),
-                             mr_dims_str(b2, sizeof(b2), W->ndim, W->dims));
+    if ((st = mr_conv_check_attr_dims(ctx, node, a, nsp, W)) != MINIRT_OK) return st;
     int64_t K = p->Cg, P = 1, in_size = 1;
     bool pointwise = true;
     for (int i = 0; i < nsp; i++) {
         int64_t n_in = X->dims[2 + i], k = W->dims[2 + i];
-        int64_t s = p->n_strides ? p->strides[i] : 1, d = p->n_dilations ? p->dilations[i] : 1;
-        int64_t pb = p->n_pads ? p->pads[i] : 0, pe = p->n_pads ? p->pads[nsp + i] : 0;
+        int64_t s = a->n_strides ? a->strides[i] : 1, d = a->n_dilations ? a->dilations[i] : 1;
+        int64_t pb = a->n_pads ? a->pads[i] : 0, pe = a->n_pads ? a->pads[nsp + i] : 0;
         int64_t eff, o, padded;
         if (k < 1)
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
@@ -224,15 +248,15 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         if (!mr_mul_i64(k - 1, d, &eff) || !mr_add_i64(eff, 1, &eff))
             return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "kernel extent overflows in dim %d",
                                  i);
-        if (p->auto_pad == MR_PAD_SAME_UPPER || p->auto_pad == MR_PAD_SAME_LOWER) {
+        if (a->auto_pad == MR_PAD_SAME_UPPER || a->auto_pad == MR_PAD_SAME_LOWER) {
             /* out = ceil(in / s); the total padding makes the last window end at the input's edge;
              * the odd unit goes at the end (UPPER) or the beginning (LOWER). */
             o = mr_ceil_div(n_in, s);
             int64_t total = (o - 1) * s + eff - n_in;
             if (o == 0 || total < 0) total = 0;
-            pb = p->auto_pad == MR_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pb = a->auto_pad == MR_PAD_SAME_UPPER ? total / 2 : total - total / 2;
             pe = total - pb;
-        } else if (p->auto_pad == MR_PAD_VALID) {
+        } else if (a->auto_pad == MR_PAD_VALID) {
             pb = pe = 0;
         }
         if (!mr_add_i64(n_in, pb, &padded) || !mr_add_i64(padded, pe, &padded))
@@ -241,8 +265,8 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         if (padded < eff) {
             int64_t ks[MR_MAX_DIMS], ps[MR_MAX_DIMS];
             for (int j = 0; j < nsp; j++) {
-                ks[j] = (W->dims[2 + j] - 1) * (p->n_dilations ? p->dilations[j] : 1) + 1;
-                ps[j] = X->dims[2 + j] + (p->n_pads ? p->pads[j] + p->pads[nsp + j] : 0);
+                ks[j] = (W->dims[2 + j] - 1) * (a->n_dilations ? a->dilations[j] : 1) + 1;
+                ps[j] = X->dims[2 + j] + (a->n_pads ? a->pads[j] + a->pads[nsp + j] : 0);
             }
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                                  "kernel %s (dilated) is larger than the padded input %s",
@@ -277,10 +301,7 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
 
     /* the fused residual: the output's shape, or broadcastable to it */
     const mr_tensor *R = p->residual_input >= 0 ? in[p->residual_input] : NULL;
-    if (R) {
-        mr_status st = mr_conv_residual_plan(ctx, node, p, R, out[0]);
-        if (st != MINIRT_OK) return st;
-    }
+    if (R && (st = mr_conv_residual_plan(ctx, node, p, R, out[0])) != MINIRT_OK) return st;
 
     /* the algorithm: the fastest valid one */
     p->algo = MR_CONV_IM2COL;
@@ -292,8 +313,7 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         p->algo = MR_CONV_DEPTHWISE;
         node->algo = "depthwise";
     } else if (W->data && mr_conv_wino_supported(p)) {
-        mr_status st = mr_conv_wino_prepare(ctx, node, p, W);
-        if (st != MINIRT_OK) return st;
+        if ((st = mr_conv_wino_prepare(ctx, node, p, W)) != MINIRT_OK) return st;
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
         node->workspace = mr_conv_wino_workspace(p);
@@ -497,4 +517,5 @@ const mr_op mr_op_conv = {
     .run = mr_conv_run,
     .release = mr_conv_release,
     .flags = MR_OP_FUSES,
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };

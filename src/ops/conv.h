@@ -1,11 +1,13 @@
 /*
- * conv.h - what the Conv algorithms share: the layer's geometry (filled by conv.c's infer), the
- * fused epilogue (activation and residual add, set by the graph optimizer in mr_node.fuse), and the
- * entry points of the algorithms conv.c chooses between per layer:
+ * conv.h - what the Conv algorithms share: the attributes (parsed by conv.c, also for
+ * ConvTranspose), the layer's geometry (filled by conv.c's infer), the fused epilogue (activation
+ * and residual add, set by the graph optimizer in mr_node.fuse), and the entry points of the
+ * algorithms conv.c chooses between per layer:
  *
  *   im2col + GEMM    the general path and the reference (conv.c)
  *   pointwise        1x1, stride 1, no padding: GEMM straight on X (conv.c)
- *   depthwise        group == C == M / multiplier, 2-D: direct SIMD kernel (conv_depthwise.c)
+ *   depthwise        group == C, M a multiple of C, 2-D, any kernel/stride/dilation/padding:
+ *                    direct SIMD kernel (conv_depthwise.c)
  *   winograd         3x3, stride 1, dilation 1, group 1: F(4x4, 3x3) / F(2x2, 3x3)
  * (conv_winograd.c)
  *
@@ -23,13 +25,33 @@ enum { MR_PAD_NOTSET, MR_PAD_VALID, MR_PAD_SAME_UPPER, MR_PAD_SAME_LOWER };
 
 enum { MR_CONV_IM2COL = 0, MR_CONV_POINTWISE, MR_CONV_DEPTHWISE, MR_CONV_WINOGRAD };
 
-typedef struct mr_conv_params {
-    /* attributes (prepare) */
-    int auto_pad;
+/* The attributes Conv and ConvTranspose share, parsed once by mr_conv_parse_attrs. A list of
+ * length 0 is absent (the default: stride 1, dilation 1, no pads, kernel from W). */
+typedef struct mr_conv_attrs {
+    int auto_pad; /* MR_PAD_* */
     int64_t group;
     int n_kernel, n_strides, n_dilations, n_pads;
     int64_t kernel[MR_MAX_DIMS], strides[MR_MAX_DIMS], dilations[MR_MAX_DIMS];
-    int64_t pads[2 * MR_MAX_DIMS];
+    int64_t pads[2 * MR_MAX_DIMS]; /* begins of every spatial axis, then ends */
+} mr_conv_attrs;
+
+/* Parse auto_pad, group, kernel_shape, strides, dilations and pads of node into a: a MODEL error
+ * naming the node for a value ONNX forbids (group < 1, a kernel dim, stride or dilation < 1, a
+ * negative pad, an unknown auto_pad, or nonzero pads beside auto_pad). */
+mr_status mr_conv_parse_attrs(mr_ctx *ctx, const mr_node *node, mr_conv_attrs *a);
+/* Check X, W and the optional B: float32 (else UNSUPPORTED), X of rank >= 3 and W of X's rank
+ * (else SHAPE). */
+mr_status mr_conv_check_inputs(mr_ctx *ctx, const mr_node *node, const mr_tensor *X,
+                               const mr_tensor *W, const mr_tensor *B);
+/* Check the attribute lists' lengths against nsp spatial dims (MODEL) and kernel_shape against W's
+ * spatial dims (SHAPE). */
+mr_status mr_conv_check_attr_dims(mr_ctx *ctx, const mr_node *node, const mr_conv_attrs *a, int nsp,
+                                  const mr_tensor *W);
+
+typedef struct mr_conv_params {
+    /* attributes (prepare) */
+    mr_conv_attrs attr;
+    int64_t group;      /* attr.group, which the algorithms read here */
     mr_epilogue epi;    /* fused activation */
     int residual_input; /* input index of a fused residual Add operand, or -1 */
     /* geometry at the current shapes (infer) */

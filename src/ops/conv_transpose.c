@@ -26,24 +26,22 @@
  * output_shape is larger than full (total < 0), the output is extended at the end with zeros
  * (bias only), as output_padding does: pad_begin = 0. Explicit pads are ignored when output_shape
  * or auto_pad SAME_* is given (nonzero pads beside auto_pad are a model error, as in conv.c).
+ * The attributes and input checks Conv and ConvTranspose share are conv.c's (conv.h).
  */
 #include <string.h>
 
+#include "conv.h"
 #include "mr.h"
-
-enum { MR_CT_NOTSET, MR_CT_VALID, MR_CT_SAME_UPPER, MR_CT_SAME_LOWER };
 
 /* Workspace budget for one col block (bytes). */
 #define MR_CT_WS_BUDGET ((int64_t)8 << 20)
 #define MR_CT_MIN_BLOCK 64
 
 typedef struct mr_convt_params {
-    /* attributes (prepare) */
-    int auto_pad;
-    int64_t group;
-    int n_kernel, n_strides, n_dilations, n_pads, n_out_pad, n_out_shape;
-    int64_t kernel[MR_MAX_DIMS], strides[MR_MAX_DIMS], dilations[MR_MAX_DIMS];
-    int64_t pads[2 * MR_MAX_DIMS], out_pad[MR_MAX_DIMS], out_shape[MR_MAX_DIMS + 2];
+    /* attributes (prepare): Conv's (conv.h), output_padding and output_shape */
+    mr_conv_attrs attr;
+    int n_out_pad, n_out_shape;
+    int64_t out_pad[MR_MAX_DIMS], out_shape[MR_MAX_DIMS + 2];
     /* geometry at the current shapes (infer) */
     int nsp;                  /* spatial rank */
     int64_t in[MR_MAX_DIMS];  /* input spatial extents */
@@ -59,49 +57,12 @@ static mr_status mr_convt_prepare(mr_ctx *ctx, mr_node *node) {
     mr_convt_params *p = mr_calloc(ctx, 1, sizeof(*p));
     if (!p) return mr_nomem(ctx);
     node->params = p;
-    const char *ap;
     mr_status st;
-    if ((st = mr_attr_string(ctx, node, "auto_pad", "NOTSET", &ap)) != MINIRT_OK) return st;
-    if (strcmp(ap, "NOTSET") == 0)
-        p->auto_pad = MR_CT_NOTSET;
-    else if (strcmp(ap, "VALID") == 0)
-        p->auto_pad = MR_CT_VALID;
-    else if (strcmp(ap, "SAME_UPPER") == 0)
-        p->auto_pad = MR_CT_SAME_UPPER;
-    else if (strcmp(ap, "SAME_LOWER") == 0)
-        p->auto_pad = MR_CT_SAME_LOWER;
-    else
-        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "auto_pad '%s' is not valid", ap);
-    if ((st = mr_attr_int(ctx, node, "group", 1, &p->group)) != MINIRT_OK) return st;
-    if (p->group < 1)
-        return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "group is %lld; it must be at least 1",
-                             (long long)p->group);
-    if ((st = mr_attr_ints(ctx, node, "kernel_shape", p->kernel, MR_MAX_DIMS, &p->n_kernel)) ||
-        (st = mr_attr_ints(ctx, node, "strides", p->strides, MR_MAX_DIMS, &p->n_strides)) ||
-        (st = mr_attr_ints(ctx, node, "dilations", p->dilations, MR_MAX_DIMS, &p->n_dilations)) ||
-        (st = mr_attr_ints(ctx, node, "pads", p->pads, 2 * MR_MAX_DIMS, &p->n_pads)) ||
+    if ((st = mr_conv_parse_attrs(ctx, node, &p->attr)) ||
         (st = mr_attr_ints(ctx, node, "output_padding", p->out_pad, MR_MAX_DIMS, &p->n_out_pad)) ||
         (st = mr_attr_ints(ctx, node, "output_shape", p->out_shape, MR_MAX_DIMS + 2,
                            &p->n_out_shape)))
         return st;
-    for (int i = 0; i < p->n_kernel; i++)
-        if (p->kernel[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "kernel_shape[%d] is %lld", i,
-                                 (long long)p->kernel[i]);
-    for (int i = 0; i < p->n_strides; i++)
-        if (p->strides[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "strides[%d] is %lld; strides must be at least 1", i,
-                                 (long long)p->strides[i]);
-    for (int i = 0; i < p->n_dilations; i++)
-        if (p->dilations[i] < 1)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                 "dilations[%d] is %lld; dilations must be at least 1", i,
-                                 (long long)p->dilations[i]);
-    for (int i = 0; i < p->n_pads; i++)
-        if (p->pads[i] < 0)
-            return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "pads[%d] is %lld; pads must be >= 0",
-                                 i, (long long)p->pads[i]);
     for (int i = 0; i < p->n_out_pad; i++)
         if (p->out_pad[i] < 0)
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
@@ -112,13 +73,6 @@ static mr_status mr_convt_prepare(mr_ctx *ctx, mr_node *node) {
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                                  "output_shape[%d] is %lld; it must be >= 1", i,
                                  (long long)p->out_shape[i]);
-    if (p->n_pads && p->auto_pad != MR_CT_NOTSET) {
-        /* As in conv.c: zero pads beside auto_pad are harmless, others contradict it. */
-        for (int i = 0; i < p->n_pads; i++)
-            if (p->pads[i] != 0)
-                return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
-                                     "pads and auto_pad '%s' cannot be used together", ap);
-    }
     return MINIRT_OK;
 }
 
@@ -131,7 +85,8 @@ static int64_t mr_ct_ceil_div(int64_t a, int64_t b) {
 static mr_status mr_convt_axis(mr_ctx *ctx, const mr_node *node, mr_convt_params *p, int i,
                                int64_t n_in, int64_t k) {
     const int nsp = p->nsp;
-    const int64_t s = p->n_strides ? p->strides[i] : 1, d = p->n_dilations ? p->dilations[i] : 1;
+    const mr_conv_attrs *a = &p->attr;
+    const int64_t s = a->n_strides ? a->strides[i] : 1, d = a->n_dilations ? a->dilations[i] : 1;
     const int64_t op = p->n_out_pad ? p->out_pad[i] : 0;
     if (op >= s && op >= d)
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
@@ -148,7 +103,7 @@ static mr_status mr_convt_axis(mr_ctx *ctx, const mr_node *node, mr_convt_params
         !mr_add_i64(full, eff, &full))
         return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "output extent overflows in dim %d", i);
     int64_t pb, pe, o;
-    bool same = p->auto_pad == MR_CT_SAME_UPPER || p->auto_pad == MR_CT_SAME_LOWER;
+    bool same = a->auto_pad == MR_PAD_SAME_UPPER || a->auto_pad == MR_PAD_SAME_LOWER;
     if (p->n_out_shape || same) {
         if (p->n_out_shape)
             o = p->out_shape[p->n_out_shape - nsp + i];
@@ -158,14 +113,14 @@ static mr_status mr_convt_axis(mr_ctx *ctx, const mr_node *node, mr_convt_params
         int64_t total = full - o;
         if (total < 0)
             pb = 0;
-        else if (p->auto_pad == MR_CT_SAME_UPPER)
+        else if (a->auto_pad == MR_PAD_SAME_UPPER)
             pb = total / 2;
         else
             pb = total - total / 2;
         pe = total - pb;
     } else {
-        pb = p->auto_pad == MR_CT_VALID || !p->n_pads ? 0 : p->pads[i];
-        pe = p->auto_pad == MR_CT_VALID || !p->n_pads ? 0 : p->pads[nsp + i];
+        pb = a->auto_pad == MR_PAD_VALID || !a->n_pads ? 0 : a->pads[i];
+        pe = a->auto_pad == MR_PAD_VALID || !a->n_pads ? 0 : a->pads[nsp + i];
         o = full - pb - pe;
         if (o < 1)
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
@@ -186,28 +141,11 @@ static mr_status mr_convt_axis(mr_ctx *ctx, const mr_node *node, mr_convt_params
 static mr_status mr_convt_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                 mr_tensor *const *out) {
     mr_convt_params *p = node->params;
+    const mr_conv_attrs *a = &p->attr;
     const mr_tensor *X = in[0], *W = in[1], *B = node->n_in > 2 ? in[2] : NULL;
     char b1[160], b2[160];
-    for (int i = 0; i < 3; i++) {
-        const mr_tensor *t = i == 0 ? X : i == 1 ? W : B;
-        if (t && t->dtype != MINIRT_FLOAT32)
-            return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                                 "input %s is %s; only float32 is supported",
-                                 i == 0   ? "X"
-                                 : i == 1 ? "W"
-                                          : "B",
-                                 mr_dtype_name(t->dtype));
-    }
-    if (X->ndim < 3)
-        return mr_node_error(
-            ctx, node, MINIRT_ERR_SHAPE,
-            "input X has shape %s; ConvTranspose needs [N, C, spatial...] (rank >= 3)",
-            mr_dims_str(b1, sizeof(b1), X->ndim, X->dims));
-    if (W->ndim != X->ndim)
-        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
-                             "weight W has shape %s but input X has shape %s; ranks must match",
-                             mr_dims_str(b1, sizeof(b1), W->ndim, W->dims),
-                             mr_dims_str(b2, sizeof(b2), X->ndim, X->dims));
+    mr_status st = mr_conv_check_inputs(ctx, node, X, W, B);
+    if (st != MINIRT_OK) return st;
     const int nsp = X->ndim - 2;
     p->nsp = nsp;
     p->N = X->dims[0];
@@ -218,35 +156,31 @@ static mr_status mr_convt_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
                              "of X %s",
                              mr_dims_str(b1, sizeof(b1), W->ndim, W->dims), (long long)p->C,
                              mr_dims_str(b2, sizeof(b2), X->ndim, X->dims));
-    if (p->C % p->group != 0)
+    if (p->C % a->group != 0)
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                              "%lld input channels are not divisible by group %lld", (long long)p->C,
-                             (long long)p->group);
-    p->Cg = p->C / p->group;
+                             (long long)a->group);
+    p->Cg = p->C / a->group;
     p->Mg = W->dims[1];
-    if (!mr_mul_i64(p->Mg, p->group, &p->M))
+    if (!mr_mul_i64(p->Mg, a->group, &p->M))
         return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "output channels overflow");
     if (B && (B->ndim != 1 || B->dims[0] != p->M))
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                              "bias B has shape %s; expected %lld (W dim 1 x group)",
                              mr_dims_str(b1, sizeof(b1), B->ndim, B->dims), (long long)p->M);
-    if ((p->n_kernel && p->n_kernel != nsp) || (p->n_strides && p->n_strides != nsp) ||
-        (p->n_dilations && p->n_dilations != nsp) || (p->n_pads && p->n_pads != 2 * nsp) ||
+    if ((a->n_kernel && a->n_kernel != nsp) || (a->n_strides && a->n_strides != nsp) ||
+        (a->n_dilations && a->n_dilations != nsp) || (a->n_pads && a->n_pads != 2 * nsp) ||
         (p->n_out_pad && p->n_out_pad != nsp) ||
         (p->n_out_shape && p->n_out_shape != nsp && p->n_out_shape != nsp + 2))
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                              "attribute lengths (kernel_shape %d, strides %d, dilations %d, pads "
                              "%d, output_padding %d, output_shape %d) do not match %d spatial dims",
-                             p->n_kernel, p->n_strides, p->n_dilations, p->n_pads, p->n_out_pad,
+                             a->n_kernel, a->n_strides, a->n_dilations, a->n_pads, p->n_out_pad,
                              p->n_out_shape, nsp);
-    if (p->n_kernel && memcmp(p->kernel, W->dims + 2, (size_t)nsp * sizeof(int64_t)) != 0)
-        return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
-                             "kernel_shape %s does not match weight W %s",
-                             mr_dims_str(b1, sizeof(b1), nsp, p->kernel),
-                             mr_dims_str(b2, sizeof(b2), W->ndim, W->dims));
+    /* (the lengths were checked above, with output_padding and output_shape) */
+    if ((st = mr_conv_check_attr_dims(ctx, node, a, nsp, W)) != MINIRT_OK) return st;
     int64_t kvol = 1, Q = 1, out_size = 1;
     p->pointwise = true;
-    mr_status st;
     for (int i = 0; i < nsp; i++) {
         int64_t k = W->dims[2 + i];
         if (k < 1)
@@ -388,7 +322,7 @@ static mr_status mr_convt_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
     float *col = ws;
     const int64_t Q = p->Q, R = p->R, Mg = p->Mg, Cg = p->Cg, OS = p->out_size;
     for (int64_t n = 0; n < p->N; n++) {
-        for (int64_t g = 0; g < p->group; g++) {
+        for (int64_t g = 0; g < p->attr.group; g++) {
             const float *xg = X + (n * p->C + g * Cg) * Q;
             const float *wg = W + g * Cg * R;
             float *yg = Y + (n * p->M + g * Mg) * OS;
@@ -429,4 +363,5 @@ const mr_op mr_op_conv_transpose = {
     .prepare = mr_convt_prepare,
     .infer = mr_convt_infer,
     .run = mr_convt_run,
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };

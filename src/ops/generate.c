@@ -11,17 +11,6 @@
 
 #include "mr.h"
 
-/* Set t's type and shape after checking the size (a LIMIT or MODEL error naming the node). */
-static mr_status mr_gen_set_out(mr_ctx *ctx, const mr_node *node, mr_tensor *t, int dtype, int ndim,
-                                const int64_t *dims) {
-    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, NULL);
-    if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
-    t->dtype = dtype;
-    t->ndim = ndim;
-    if (ndim) memmove(t->dims, dims, (size_t)ndim * sizeof(int64_t));
-    return MINIRT_OK;
-}
-
 /* ---- ConstantOfShape ----
  * Y[shape] = value everywhere, with shape an int64 1-D input (empty: a scalar) and value a
  * one-element tensor attribute of any type (default float32 0). The requested size is checked
@@ -67,7 +56,7 @@ static mr_status mr_const_of_shape_infer(mr_ctx *ctx, mr_node *node, mr_tensor *
         mr_read_ints(ctx, node, "input 'input' (the shape)", in[0], dims, MR_MAX_DIMS, &n);
     if (st != MINIRT_OK) return st;
     node->workspace = 0;
-    return mr_gen_set_out(ctx, node, out[0], p->dtype, n, dims);
+    return mr_set_output(ctx, node, out[0], p->dtype, n, dims);
 }
 
 static mr_status mr_const_of_shape_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -107,6 +96,7 @@ const mr_op mr_op_constant_of_shape = {
     .infer = mr_const_of_shape_infer,
     .run = mr_const_of_shape_run,
     .plan_inputs = 1u << 0 /* shape */,
+    .types = MR_TYPES_ALL, /* of attribute 'value', which decides the output's */
 };
 
 /* ---- Cast ----
@@ -171,7 +161,7 @@ static mr_status mr_cast_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "casting from %s is not supported",
                              mr_dtype_name(x->dtype));
     node->workspace = 0;
-    return mr_gen_set_out(ctx, node, out[0], p->to, x->ndim, x->dims);
+    return mr_set_output(ctx, node, out[0], p->to, x->ndim, x->dims);
 }
 
 /* float -> integer in [lo, hi] (both exactly representable as double): see the section comment. */
@@ -288,6 +278,7 @@ const mr_op mr_op_cast = {
     .prepare = mr_cast_prepare,
     .infer = mr_cast_infer,
     .run = mr_cast_run,
+    .types = MR_TYPES_ALL, /* from and to */
 };
 
 /* ---- Range ----
@@ -338,10 +329,8 @@ static mr_status mr_range_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
                                  "input '%s' must be a scalar, not of shape %s", names[k],
                                  mr_dims_str(b, sizeof(b), t->ndim, t->dims));
     }
-    if (dt != MINIRT_FLOAT32 && dt != MINIRT_FLOAT64 && dt != MINIRT_INT32 && dt != MINIRT_INT64)
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                             "Range of type %s is not supported (float32, float64, int32, int64)",
-                             mr_dtype_name(dt));
+    mr_status st = mr_check_type(ctx, node, "'start'", dt);
+    if (st != MINIRT_OK) return st;
     for (int k = 0; k < 3; k++)
         if (!in[k]->data)
             return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
@@ -378,7 +367,7 @@ static mr_status mr_range_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
         count = (int64_t)c;
     }
     node->workspace = 0;
-    return mr_gen_set_out(ctx, node, out[0], dt, 1, &count);
+    return mr_set_output(ctx, node, out[0], dt, 1, &count);
 }
 
 static mr_status mr_range_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -432,4 +421,5 @@ const mr_op mr_op_range = {
     .infer = mr_range_infer,
     .run = mr_range_run,
     .plan_inputs = (1u << 0) | (1u << 1) | (1u << 2) /* start, limit, delta */,
+    .types = MR_TYPES_F_I32_I64,
 };

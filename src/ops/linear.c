@@ -168,6 +168,7 @@ const mr_op mr_op_gemm = {
     .prepare = mr_gemm_prepare,
     .infer = mr_gemm_infer,
     .run = mr_gemm_run,
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };
 
 /* ---- MatMul ----
@@ -217,11 +218,8 @@ static mr_status mr_matmul_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                              "input A has type %s but input B has type %s; they must be the same",
                              mr_dtype_name(a->dtype), mr_dtype_name(b->dtype));
-    if (a->dtype != MINIRT_FLOAT32 && a->dtype != MINIRT_FLOAT64 && a->dtype != MINIRT_INT32 &&
-        a->dtype != MINIRT_INT64)
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                             "type %s is not supported (float32, float64, int32, int64 are)",
-                             mr_dtype_name(a->dtype));
+    mr_status st = mr_check_type(ctx, node, "A", a->dtype);
+    if (st != MINIRT_OK) return st;
     if (a->ndim < 1 || b->ndim < 1)
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                              "inputs A (shape %s) and B (shape %s) must have rank >= 1", as, bs);
@@ -259,7 +257,7 @@ static mr_status mr_matmul_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
     memcpy(ydims, bdims, (size_t)brank * sizeof(int64_t));
     if (a->ndim >= 2) ydims[ydim++] = M;
     if (b->ndim >= 2) ydims[ydim++] = N;
-    mr_status st = mr_shape_bytes(ctx, a->dtype, ydim, ydims, NULL, NULL);
+    st = mr_shape_bytes(ctx, a->dtype, ydim, ydims, NULL, NULL);
     if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output Y: %s", ctx->err);
     if (M > MR_GEMM_MAX_DIM || N > MR_GEMM_MAX_DIM || K > MR_GEMM_MAX_DIM)
         return mr_node_error(ctx, node, MINIRT_ERR_LIMIT,
@@ -391,4 +389,5 @@ const mr_op mr_op_matmul = {
     .prepare = mr_matmul_prepare,
     .infer = mr_matmul_infer,
     .run = mr_matmul_run,
+    .types = MR_TYPES_F_I32_I64,
 };

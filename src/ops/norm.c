@@ -246,6 +246,7 @@ const mr_op mr_op_batch_normalization = {
     .infer = mr_bn_infer,
     .run = mr_bn_run,
     .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_FLOAT,
 };
 
 /* ---- InstanceNormalization ----
@@ -342,6 +343,7 @@ const mr_op mr_op_instance_normalization = {
     .prepare = mr_in_prepare,
     .infer = mr_in_infer,
     .run = mr_in_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 /* ---- LayerNormalization (opset 17) ----
@@ -553,6 +555,7 @@ const mr_op mr_op_layer_normalization = {
     .prepare = mr_ln_prepare,
     .infer = mr_ln_infer,
     .run = mr_ln_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 /* ---- LRN ----
@@ -659,4 +662,5 @@ const mr_op mr_op_lrn = {
     .prepare = mr_lrn_prepare,
     .infer = mr_lrn_infer,
     .run = mr_lrn_run,
+    .types = MR_TYPES_FLOAT,
 };

@@ -7,7 +7,6 @@
  */
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "mr.h"
@@ -17,25 +16,6 @@ static mr_status mr_pad_check_dtype(mr_ctx *ctx, const mr_node *node, const mr_t
         return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "input has unsupported type %s",
                              mr_dtype_name(t->dtype));
     return MINIRT_OK;
-}
-
-static mr_status mr_pad_set_out(mr_ctx *ctx, const mr_node *node, mr_tensor *out, int dtype,
-                                int ndim, const int64_t *dims) {
-    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, NULL);
-    if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
-    out->dtype = dtype;
-    out->ndim = ndim;
-    memcpy(out->dims, dims, (size_t)ndim * sizeof(int64_t));
-    return MINIRT_OK;
-}
-
-/* Format v[0..n) as "[a, b, c]" into buf. */
-static const char *mr_pad_ints_str(char *buf, size_t len, int n, const int64_t *v) {
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < n && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld", (long long)v[i]);
-    if (used < len) snprintf(buf + used, len - used, "]");
-    return buf;
 }
 
 /* Copy one element of es bytes. */
@@ -186,7 +166,7 @@ static mr_status mr_pad_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                              "pads %s has %d values but the input has shape %s; it needs 2 x "
                              "rank = %d",
-                             mr_pad_ints_str(b1, sizeof(b1), n_pads, pads), n_pads,
+                             mr_ints_str(b1, sizeof(b1), n_pads, pads), n_pads,
                              mr_dims_str(b2, sizeof(b2), r, x->dims), 2 * r);
     int64_t dims[MR_MAX_DIMS];
     for (int i = 0; i < r; i++) {
@@ -198,7 +178,7 @@ static mr_status mr_pad_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                                  "pads %s crop more than the %lld entries of axis %d (input "
                                  "shape %s)",
-                                 mr_pad_ints_str(b1, sizeof(b1), 2 * r, pads), (long long)d, i,
+                                 mr_ints_str(b1, sizeof(b1), 2 * r, pads), (long long)d, i,
                                  mr_dims_str(b2, sizeof(b2), r, x->dims));
         const int64_t ab = pb > 0 ? pb : 0, ae = pe > 0 ? pe : 0;
         if (!mr_add_i64(n, ab, &dims[i]) || !mr_add_i64(dims[i], ae, &dims[i]))
@@ -207,19 +187,19 @@ static mr_status mr_pad_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                                  "reflect pads %s need fewer than the %lld entries of axis %d "
                                  "(input shape %s) on each side",
-                                 mr_pad_ints_str(b1, sizeof(b1), 2 * r, pads), (long long)n, i,
+                                 mr_ints_str(b1, sizeof(b1), 2 * r, pads), (long long)n, i,
                                  mr_dims_str(b2, sizeof(b2), r, x->dims));
         if (p->mode == MR_PAD_EDGE && n == 0 && (ab > 0 || ae > 0))
             return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                                  "edge pads %s extend axis %d, which is empty (input shape %s)",
-                                 mr_pad_ints_str(b1, sizeof(b1), 2 * r, pads), i,
+                                 mr_ints_str(b1, sizeof(b1), 2 * r, pads), i,
                                  mr_dims_str(b2, sizeof(b2), r, x->dims));
         p->before[i] = ab;
         p->lo[i] = -cb;
         p->n[i] = n;
     }
     node->workspace = 0;
-    return mr_pad_set_out(ctx, node, out[0], x->dtype, r, dims);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, dims);
 }
 
 /* Input index for output position o of axis i, or -1 for the constant. */
@@ -311,6 +291,7 @@ const mr_op mr_op_pad_1 = {
     .prepare = mr_pad_prepare,
     .infer = mr_pad_infer,
     .run = mr_pad_run,
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_pad = {
@@ -326,6 +307,7 @@ const mr_op mr_op_pad = {
     .infer = mr_pad_infer,
     .run = mr_pad_run,
     .plan_inputs = 1u << 1, /* pads (constant_value is read at run time) */
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Slice ----
@@ -424,13 +406,13 @@ static mr_status mr_slice_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
             return st;
         if (seen[a])
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "axes %s name axis %d twice",
-                                 mr_pad_ints_str(b1, sizeof(b1), k, axes), a);
+                                 mr_ints_str(b1, sizeof(b1), k, axes), a);
         seen[a] = true;
         const int64_t d = x->dims[a], step = has_steps ? steps[i] : 1;
         int64_t s = starts[i], e = ends[i], len;
         if (step == 0)
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL, "steps %s has 0 for axis %d",
-                                 mr_pad_ints_str(b1, sizeof(b1), k, steps), a);
+                                 mr_ints_str(b1, sizeof(b1), k, steps), a);
         if (s < 0) s += d; /* no overflow: d >= 0 */
         if (e < 0) e += d;
         if (step > 0) {
@@ -448,7 +430,7 @@ static mr_status mr_slice_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
         dims[a] = len;
     }
     node->workspace = 0;
-    return mr_pad_set_out(ctx, node, out[0], x->dtype, r, dims);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, dims);
 }
 
 static mr_status mr_slice_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -514,6 +496,7 @@ const mr_op mr_op_slice_1 = {
     .prepare = mr_slice_prepare,
     .infer = mr_slice_infer,
     .run = mr_slice_run,
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_slice = {
@@ -529,4 +512,5 @@ const mr_op mr_op_slice = {
     .infer = mr_slice_infer,
     .run = mr_slice_run,
     .plan_inputs = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4), /* starts, ends, axes, steps */
+    .types = MR_TYPES_ALL,
 };

@@ -504,6 +504,7 @@ const mr_op mr_op_maxpool = {
     .prepare = mr_maxpool_prepare,
     .infer = mr_maxpool_infer,
     .run = mr_maxpool_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 /* ---- AveragePool ---- */
@@ -609,6 +610,7 @@ const mr_op mr_op_average_pool = {
     .prepare = mr_avgpool_prepare,
     .infer = mr_avgpool_infer,
     .run = mr_avgpool_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 /* ---- GlobalAveragePool and GlobalMaxPool ----
@@ -689,6 +691,7 @@ const mr_op mr_op_global_average_pool = {
     .prepare = NULL,
     .infer = mr_global_pool_infer,
     .run = mr_gap_run,
+    .types = MR_TYPES_FLOAT,
 };
 
 /* GlobalMaxPool: Y[n,c] = max(X[n,c,...]), MaxPool's rule for NaN (kept only as the first value).
@@ -737,4 +740,5 @@ const mr_op mr_op_global_max_pool = {
     .prepare = NULL,
     .infer = mr_global_pool_infer,
     .run = mr_gmp_run,
+    .types = MR_TYPES_FLOAT,
 };

@@ -360,7 +360,7 @@ static mr_status mr_reduce_run(mr_ctx *ctx, const mr_node *node, mr_tensor *cons
 /* Opsets: ReduceSum 1, 11 (negative axes), 13 (axes input) and nothing newer, so up to 21. The
  * others changed at 18 (axes input; Max/Min also at 20), so they stop at 17. Negative axes are
  * accepted at every opset. https://onnx.ai/onnx/operators/onnx__ReduceMean.html */
-#define MR_REDUCE_OP(NAME, OP_TYPE, UNTIL, MAX_IN)                                                 \
+#define MR_REDUCE_OP(NAME, OP_TYPE, UNTIL, MAX_IN, TYPES)                                          \
     const mr_op mr_op_reduce_##NAME = {                                                            \
         .domain = "",                                                                              \
         .op_type = OP_TYPE,                                                                        \
@@ -374,13 +374,14 @@ static mr_status mr_reduce_run(mr_ctx *ctx, const mr_node *node, mr_tensor *cons
         .infer = mr_reduce_infer,                                                                  \
         .run = mr_reduce_run,                                                                      \
         .plan_inputs = 1u << 1, /* axes (ReduceSum from opset 13) */                               \
+        .types = TYPES,                                                                            \
     };
 
-MR_REDUCE_OP(sum, "ReduceSum", 21, 2)
-MR_REDUCE_OP(mean, "ReduceMean", 17, 1)
-MR_REDUCE_OP(max, "ReduceMax", 17, 1)
-MR_REDUCE_OP(min, "ReduceMin", 17, 1)
-MR_REDUCE_OP(l2, "ReduceL2", 17, 1)
+MR_REDUCE_OP(sum, "ReduceSum", 21, 2, MR_TYPES_F_I32_I64)
+MR_REDUCE_OP(mean, "ReduceMean", 17, 1, MR_TYPES_FLOAT)
+MR_REDUCE_OP(max, "ReduceMax", 17, 1, MR_TYPES_F_I32_I64)
+MR_REDUCE_OP(min, "ReduceMin", 17, 1, MR_TYPES_F_I32_I64)
+MR_REDUCE_OP(l2, "ReduceL2", 17, 1, MR_TYPES_FLOAT)
 
 /* ---- ArgMax ----
  * Index (int64) of the largest element along `axis` (default 0; negative from opset 11, accepted
@@ -536,4 +537,5 @@ const mr_op mr_op_argmax = {
     .prepare = mr_argmax_prepare,
     .infer = mr_argmax_infer,
     .run = mr_argmax_run,
+    .types = MR_TYPES_F_I32_I64,
 };

@@ -567,6 +567,7 @@ const mr_op mr_op_resize_10 = {
     .infer = mr_resize_infer,
     .run = mr_resize_run,
     .plan_inputs = 1u << 1, /* scales */
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };
 
 /* Opset 18 adds antialias, axes and keep_aspect_ratio_policy, 19 half_pixel_symmetric: not here. */
@@ -583,6 +584,7 @@ const mr_op mr_op_resize = {
     .infer = mr_resize_infer,
     .run = mr_resize_run,
     .plan_inputs = (1u << 2) | (1u << 3), /* scales, sizes (roi is read at run time) */
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };
 
 /* Upsample 1 and 7 (scales as attributes); deprecated from opset 10. */
@@ -598,6 +600,7 @@ const mr_op mr_op_upsample = {
     .prepare = mr_upsample_prepare,
     .infer = mr_resize_infer,
     .run = mr_resize_run,
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };
 
 const mr_op mr_op_upsample_9 = {
@@ -613,4 +616,5 @@ const mr_op mr_op_upsample_9 = {
     .infer = mr_resize_infer,
     .run = mr_resize_run,
     .plan_inputs = 1u << 1, /* scales */
+    .types = MR_TYPE(MINIRT_FLOAT32),
 };

@@ -22,17 +22,6 @@ static mr_status mr_shape_check_dtype(mr_ctx *ctx, const mr_node *node, const mr
     return MINIRT_OK;
 }
 
-/* Set t's type and shape after checking the size (a LIMIT or MODEL error naming the node). */
-static mr_status mr_shape_set_out(mr_ctx *ctx, const mr_node *node, mr_tensor *t, int dtype,
-                                  int ndim, const int64_t *dims) {
-    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, NULL);
-    if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
-    t->dtype = dtype;
-    t->ndim = ndim;
-    if (ndim) memmove(t->dims, dims, (size_t)ndim * sizeof(int64_t));
-    return MINIRT_OK;
-}
-
 /* An INTS attribute into out[0..MR_MAX_DIMS); *present tells an empty list from an absent one.
  * More values than the maximum rank is a LIMIT error. */
 static mr_status mr_shape_attr_ints(mr_ctx *ctx, const mr_node *node, const char *name,
@@ -136,7 +125,7 @@ static mr_status mr_flatten_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
                                  (long long)axis);
     }
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], x->dtype, 2, y);
+    return mr_set_output(ctx, node, out[0], x->dtype, 2, y);
 }
 
 const mr_op mr_op_flatten = {
@@ -152,6 +141,7 @@ const mr_op mr_op_flatten = {
     .infer = mr_flatten_infer,
     .run = mr_shape_copy,
     .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Identity ----
@@ -165,7 +155,7 @@ static mr_status mr_identity_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const 
     mr_status st = mr_shape_check_dtype(ctx, node, x);
     if (st != MINIRT_OK) return st;
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], x->dtype, x->ndim, x->dims);
+    return mr_set_output(ctx, node, out[0], x->dtype, x->ndim, x->dims);
 }
 
 const mr_op mr_op_identity = {
@@ -181,6 +171,7 @@ const mr_op mr_op_identity = {
     .infer = mr_identity_infer,
     .run = mr_shape_copy,
     .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Reshape ----
@@ -288,7 +279,7 @@ static mr_status mr_reshape_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
                              (long long)count, sb, (long long)known);
     }
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], x->dtype, n, y);
+    return mr_set_output(ctx, node, out[0], x->dtype, n, y);
 }
 
 const mr_op mr_op_reshape_1 = {
@@ -304,6 +295,7 @@ const mr_op mr_op_reshape_1 = {
     .infer = mr_reshape_infer,
     .run = mr_shape_copy,
     .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_reshape = {
@@ -320,6 +312,7 @@ const mr_op mr_op_reshape = {
     .run = mr_shape_copy,
     .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */
     .plan_inputs = 1u << 1 /* shape */,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Squeeze / Unsqueeze ----
@@ -418,7 +411,7 @@ static mr_status mr_squeeze_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
         y[r++] = x->dims[d];
     }
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], x->dtype, r, y);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, y);
 }
 
 static mr_status mr_unsqueeze_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
@@ -440,7 +433,7 @@ static mr_status mr_unsqueeze_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const
     for (int d = 0, k = 0; d < r; d++)
         y[d] = mask[d] ? 1 : x->dims[k++];
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], x->dtype, r, y);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, y);
 }
 
 #define MR_SHAPE_AXES_OP(SYM, NAME, SINCE, UNTIL, MIN_IN, MAX_IN, PREP, INFER)                     \
@@ -458,6 +451,7 @@ static mr_status mr_unsqueeze_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const
         .run = mr_shape_copy,                                                                      \
         .flags = MR_OP_INPLACE, /* a view: out[0] may share in[0]'s buffer */                      \
         .plan_inputs = 1u << 1, /* axes (an input from opset 13) */                                \
+        .types = MR_TYPES_ALL,                                                                     \
     };
 MR_SHAPE_AXES_OP(mr_op_squeeze_1, "Squeeze", 1, 12, 1, 1, mr_squeeze_prepare, mr_squeeze_infer)
 MR_SHAPE_AXES_OP(mr_op_squeeze, "Squeeze", 13, 21, 1, 2, mr_squeeze_prepare, mr_squeeze_infer)
@@ -524,11 +518,10 @@ static mr_status mr_dropout_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
         if ((st = mr_dropout_check_mode(ctx, node, mode)) != MINIRT_OK) return st;
     }
     node->workspace = 0;
-    if ((st = mr_shape_set_out(ctx, node, out[0], x->dtype, x->ndim, x->dims)) != MINIRT_OK)
-        return st;
+    if ((st = mr_set_output(ctx, node, out[0], x->dtype, x->ndim, x->dims)) != MINIRT_OK) return st;
     if (node->n_out > 1 && out[1])
-        st = mr_shape_set_out(ctx, node, out[1], p->mask_bool ? MINIRT_BOOL : x->dtype, x->ndim,
-                              x->dims);
+        st = mr_set_output(ctx, node, out[1], p->mask_bool ? MINIRT_BOOL : x->dtype, x->ndim,
+                           x->dims);
     return st;
 }
 
@@ -567,6 +560,7 @@ const mr_op mr_op_dropout_1 = {
     .prepare = mr_dropout_prepare,
     .infer = mr_dropout_infer,
     .run = mr_dropout_run,
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_dropout = {
@@ -581,6 +575,7 @@ const mr_op mr_op_dropout = {
     .prepare = mr_dropout_prepare,
     .infer = mr_dropout_infer,
     .run = mr_dropout_run,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Expand ----
@@ -626,7 +621,7 @@ static mr_status mr_expand_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
     int r;
     int64_t y[MR_MAX_DIMS];
     if ((st = mr_broadcast_dims(ctx, node, 2, ts, &r, y)) != MINIRT_OK) return st;
-    if ((st = mr_shape_set_out(ctx, node, out[0], x->dtype, r, y)) != MINIRT_OK) return st;
+    if ((st = mr_set_output(ctx, node, out[0], x->dtype, r, y)) != MINIRT_OK) return st;
     /* X's strides aligned to Y's axes, then the plan. */
     int64_t xs[MR_MAX_DIMS], step = 1;
     for (int d = r - 1; d >= 0; d--) {
@@ -700,6 +695,7 @@ const mr_op mr_op_expand = {
     .infer = mr_expand_infer,
     .run = mr_expand_run,
     .plan_inputs = 1u << 1 /* shape */,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Shape / Size ----
@@ -746,7 +742,7 @@ static mr_status mr_shape_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
     mr_shape_range(node->params, in[0]->ndim, &s, &e);
     int64_t k = e - s;
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], MINIRT_INT64, 1, &k);
+    return mr_set_output(ctx, node, out[0], MINIRT_INT64, 1, &k);
 }
 
 static mr_status mr_shape_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -774,13 +770,14 @@ const mr_op mr_op_shape = {
     .infer = mr_shape_infer,
     .run = mr_shape_run,
     .flags = MR_OP_SHAPE_ONLY,
+    .types = MR_TYPES_ALL,
 };
 
 static mr_status mr_size_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
     (void)in;
     node->workspace = 0;
-    return mr_shape_set_out(ctx, node, out[0], MINIRT_INT64, 0, NULL);
+    return mr_set_output(ctx, node, out[0], MINIRT_INT64, 0, NULL);
 }
 
 static mr_status mr_size_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -805,4 +802,5 @@ const mr_op mr_op_size = {
     .infer = mr_size_infer,
     .run = mr_size_run,
     .flags = MR_OP_SHAPE_ONLY,
+    .types = MR_TYPES_ALL,
 };

@@ -7,7 +7,6 @@
  * from opset 11, but exporters wrote them earlier: PyTorch's GLU at opset 6 splits on axis -1).
  */
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "mr.h"
@@ -20,27 +19,6 @@ static mr_status mr_tensor_check_dtype(mr_ctx *ctx, const mr_node *node, const c
         return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED, "%s has unsupported type %s", what,
                              mr_dtype_name(t->dtype));
     return MINIRT_OK;
-}
-
-/* Check the output shape against the size limits and set out's dtype, rank and dims. */
-static mr_status mr_tensor_set_out(mr_ctx *ctx, const mr_node *node, mr_tensor *out, int dtype,
-                                   int ndim, const int64_t *dims) {
-    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, NULL);
-    if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
-    if (!out) return MINIRT_OK;
-    out->dtype = dtype;
-    out->ndim = ndim;
-    memcpy(out->dims, dims, (size_t)ndim * sizeof(int64_t));
-    return MINIRT_OK;
-}
-
-/* Format v[0..n) as "[a, b, c]" into buf. */
-static const char *mr_tensor_ints_str(char *buf, size_t len, int n, const int64_t *v) {
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < n && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld", (long long)v[i]);
-    if (used < len) snprintf(buf + used, len - used, "]");
-    return buf;
 }
 
 /* Product of dims[lo..hi); the caller's tensor already has a valid (non-overflowing) size. */
@@ -238,9 +216,9 @@ static mr_status mr_transpose_prepare(mr_ctx *ctx, mr_node *node) {
         int64_t v = p->perm[i];
         if (v < 0 || v >= p->n_perm || seen[v]) {
             char b[160];
-            return mr_node_error(
-                ctx, node, MINIRT_ERR_MODEL, "perm %s is not a permutation of 0..%d",
-                mr_tensor_ints_str(b, sizeof(b), p->n_perm, p->perm), p->n_perm - 1);
+            return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
+                                 "perm %s is not a permutation of 0..%d",
+                                 mr_ints_str(b, sizeof(b), p->n_perm, p->perm), p->n_perm - 1);
         }
         seen[v] = true;
     }
@@ -259,7 +237,7 @@ static mr_status mr_transpose_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const
         char b1[160], b2[160];
         return mr_node_error(ctx, node, MINIRT_ERR_SHAPE,
                              "perm %s has %d values but the input has shape %s (rank %d)",
-                             mr_tensor_ints_str(b1, sizeof(b1), p->n_perm, p->perm), p->n_perm,
+                             mr_ints_str(b1, sizeof(b1), p->n_perm, p->perm), p->n_perm,
                              mr_dims_str(b2, sizeof(b2), r, x->dims), r);
     }
     int64_t dims[MR_MAX_DIMS];
@@ -267,7 +245,7 @@ static mr_status mr_transpose_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const
         perm[i] = p->n_perm ? (int)p->perm[i] : r - 1 - i;
         dims[i] = x->dims[perm[i]];
     }
-    if ((st = mr_tensor_set_out(ctx, node, out[0], x->dtype, r, dims)) != MINIRT_OK) return st;
+    if ((st = mr_set_output(ctx, node, out[0], x->dtype, r, dims)) != MINIRT_OK) return st;
     mr_perm_plan_build(&p->plan, mr_dtype_size(x->dtype), r, x->dims, perm);
     node->algo = mr_perm_algo(&p->plan);
     node->workspace = 0;
@@ -286,6 +264,7 @@ const mr_op mr_op_transpose = {
     .prepare = mr_transpose_prepare,
     .infer = mr_transpose_infer,
     .run = mr_perm_op_run,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- DepthToSpace / SpaceToDepth ----
@@ -377,7 +356,7 @@ static mr_status mr_space_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
         memcpy(v, s, sizeof(v));
         memcpy(perm, ps, sizeof(perm));
     }
-    if ((st = mr_tensor_set_out(ctx, node, out[0], x->dtype, 4, y)) != MINIRT_OK) return st;
+    if ((st = mr_set_output(ctx, node, out[0], x->dtype, 4, y)) != MINIRT_OK) return st;
     mr_perm_plan_build(&p->plan, mr_dtype_size(x->dtype), 6, v, perm);
     node->algo = mr_perm_algo(&p->plan);
     node->workspace = 0;
@@ -396,6 +375,7 @@ const mr_op mr_op_depth_to_space = {
     .prepare = mr_space_prepare,
     .infer = mr_space_infer,
     .run = mr_perm_op_run,
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_space_to_depth = {
@@ -410,6 +390,7 @@ const mr_op mr_op_space_to_depth = {
     .prepare = mr_space_prepare,
     .infer = mr_space_infer,
     .run = mr_perm_op_run,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Concat ----
@@ -467,7 +448,7 @@ static mr_status mr_concat_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
             return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "concatenated axis overflows");
     }
     node->workspace = 0;
-    return mr_tensor_set_out(ctx, node, out[0], x0->dtype, x0->ndim, dims);
+    return mr_set_output(ctx, node, out[0], x0->dtype, x0->ndim, dims);
 }
 
 static mr_status mr_concat_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -504,6 +485,7 @@ const mr_op mr_op_concat = {
     .prepare = mr_concat_prepare,
     .infer = mr_concat_infer,
     .run = mr_concat_run,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Split ----
@@ -604,7 +586,7 @@ static mr_status mr_split_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in
     memcpy(dims, x->dims, (size_t)x->ndim * sizeof(int64_t));
     for (int i = 0; i < n; i++) {
         dims[p->norm] = p->sizes[i];
-        if ((st = mr_tensor_set_out(ctx, node, out[i], x->dtype, x->ndim, dims)) != MINIRT_OK)
+        if ((st = mr_set_output(ctx, node, out[i], x->dtype, x->ndim, dims)) != MINIRT_OK)
             return st;
     }
     node->workspace = 0;
@@ -645,6 +627,7 @@ const mr_op mr_op_split = {
     .infer = mr_split_infer,
     .run = mr_split_run,
     .plan_inputs = 1u << 1, /* split (opsets 1 and 13+) */
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Gather ----
@@ -689,7 +672,7 @@ static mr_status mr_gather_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *i
     for (int i = p->norm + 1; i < x->ndim; i++)
         dims[k++] = x->dims[i];
     node->workspace = 0;
-    return mr_tensor_set_out(ctx, node, out[0], x->dtype, r, dims);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, dims);
 }
 
 static int64_t mr_gather_index(const mr_tensor *idx, int64_t i) {
@@ -755,6 +738,7 @@ const mr_op mr_op_gather = {
     .prepare = mr_gather_prepare,
     .infer = mr_gather_infer,
     .run = mr_gather_run,
+    .types = MR_TYPES_ALL,
 };
 
 /* ---- Tile ----
@@ -848,14 +832,14 @@ static mr_status mr_tile_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         if (p->repeats[i] < 0)
             return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                                  "repeats %s has a negative value; repeats must be >= 0",
-                                 mr_tensor_ints_str(b1, sizeof(b1), r, p->repeats));
+                                 mr_ints_str(b1, sizeof(b1), r, p->repeats));
         if (!mr_mul_i64(x->dims[i], p->repeats[i], &dims[i]))
             return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "tiling shape %s by %s overflows",
                                  mr_dims_str(b1, sizeof(b1), r, x->dims),
-                                 mr_tensor_ints_str(b2, sizeof(b2), r, p->repeats));
+                                 mr_ints_str(b2, sizeof(b2), r, p->repeats));
     }
     node->workspace = 0;
-    return mr_tensor_set_out(ctx, node, out[0], x->dtype, r, dims);
+    return mr_set_output(ctx, node, out[0], x->dtype, r, dims);
 }
 
 static mr_status mr_tile_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
@@ -916,6 +900,7 @@ const mr_op mr_op_tile_1 = {
     .infer = mr_tile_infer,
     .run = mr_tile_run,
     .plan_inputs = (1u << 1) | (1u << 2), /* tiles, axis */
+    .types = MR_TYPES_ALL,
 };
 
 const mr_op mr_op_tile = {
@@ -931,4 +916,5 @@ const mr_op mr_op_tile = {
     .infer = mr_tile_infer,
     .run = mr_tile_run,
     .plan_inputs = 1u << 1, /* repeats */
+    .types = MR_TYPES_ALL,
 };

@@ -16,20 +16,16 @@
 
 #include "mr.h"
 
-/* ---- type sets (ONNX type codes as bits) ---- */
+/* ---- type sets ONNX accepts (MR_TYPE bits of ONNX type codes) ---- */
 
 enum { MR_UNARY_U16 = 4, MR_UNARY_I16 = 5, MR_UNARY_F16 = 10, MR_UNARY_U32 = 12 };
 enum { MR_UNARY_U64 = 13, MR_UNARY_BF16 = 16 };
-#define MR_UNARY_T(dtype) (1u << (dtype))
-#define MR_UNARY_FLOATS                                                                            \
-    (MR_UNARY_T(MINIRT_FLOAT32) | MR_UNARY_T(MINIRT_FLOAT64) | MR_UNARY_T(MR_UNARY_F16) |          \
-     MR_UNARY_T(MR_UNARY_BF16))
+#define MR_UNARY_FLOATS (MR_TYPES_FLOAT | MR_TYPE(MR_UNARY_F16) | MR_TYPE(MR_UNARY_BF16))
 #define MR_UNARY_SIGNED                                                                            \
-    (MR_UNARY_T(MINIRT_INT8) | MR_UNARY_T(MR_UNARY_I16) | MR_UNARY_T(MINIRT_INT32) |               \
-     MR_UNARY_T(MINIRT_INT64))
+    (MR_TYPE(MINIRT_INT8) | MR_TYPE(MR_UNARY_I16) | MR_TYPE(MINIRT_INT32) | MR_TYPE(MINIRT_INT64))
 #define MR_UNARY_INTS                                                                              \
-    (MR_UNARY_SIGNED | MR_UNARY_T(MINIRT_UINT8) | MR_UNARY_T(MR_UNARY_U16) |                       \
-     MR_UNARY_T(MR_UNARY_U32) | MR_UNARY_T(MR_UNARY_U64))
+    (MR_UNARY_SIGNED | MR_TYPE(MINIRT_UINT8) | MR_TYPE(MR_UNARY_U16) | MR_TYPE(MR_UNARY_U32) |     \
+     MR_TYPE(MR_UNARY_U64))
 
 /* Index of each computed type in mr_unary_kind.fn. */
 enum { MR_UNARY_F32 = 0, MR_UNARY_F64, MR_UNARY_I32, MR_UNARY_I64, MR_UNARY_NTYPES };
@@ -71,24 +67,21 @@ static mr_status mr_unary_prepare(mr_ctx *ctx, mr_node *node, const mr_unary_kin
 }
 
 /* Y takes X's type and shape. The type must be one the opset allows (else a MODEL error) and one
- * computed here (else UNSUPPORTED). */
+ * computed here, in the op's types (else UNSUPPORTED). */
 static mr_status mr_unary_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                 mr_tensor *const *out) {
     const mr_unary_kind *kind = ((const mr_unary_params *)node->params)->kind;
     const mr_tensor *x = in[0];
-    int dtype = x->dtype, ti = mr_unary_type_index(dtype);
+    int dtype = x->dtype;
     bool ints_ok = kind->int_since && node->opset >= kind->int_since;
     unsigned spec = MR_UNARY_FLOATS | (ints_ok ? kind->int_spec : 0);
-    unsigned bit = dtype > 0 && dtype < 32 ? MR_UNARY_T(dtype) : 0;
+    unsigned bit = dtype > 0 && dtype < 32 ? MR_TYPE(dtype) : 0;
     if (!(bit & spec))
         return mr_node_error(ctx, node, MINIRT_ERR_MODEL,
                              "input X has type %s, which %s does not accept at opset %d",
                              mr_dtype_name(dtype), node->op_type, node->opset);
-    if (ti < 0 || !kind->fn[ti])
-        return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
-                             "input X has type %s, which is not supported (supported: float32, "
-                             "float64%s)",
-                             mr_dtype_name(dtype), kind->fn[MR_UNARY_I32] ? ", int32, int64" : "");
+    mr_status st = mr_check_type(ctx, node, "X", dtype);
+    if (st != MINIRT_OK) return st;
     out[0]->dtype = dtype;
     out[0]->ndim = x->ndim;
     memcpy(out[0]->dims, x->dims, (size_t)x->ndim * sizeof(x->dims[0]));
@@ -128,7 +121,8 @@ static mr_status mr_unary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
         }                                                                                          \
     }
 
-/* Float kernels and an operator computing float32 and float64 only. */
+/* Float kernels and an operator computing float32 and float64 only (the kernels for the op's
+ * types, so the table and mr_op.types agree). */
 #define MR_UNARY_FLOAT_KERNELS(OP, FEXPR)                                                          \
     MR_UNARY_KERNEL(mr_unary_##OP##_f32, float, uint32_t, FEXPR)                                   \
     MR_UNARY_KERNEL(mr_unary_##OP##_f64, double, uint64_t, FEXPR)
@@ -136,7 +130,7 @@ static mr_status mr_unary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
     MR_UNARY_FLOAT_KERNELS(OP, FEXPR)                                                              \
     static const mr_unary_kind mr_unary_##OP##_kind = {                                            \
         {mr_unary_##OP##_f32, mr_unary_##OP##_f64, NULL, NULL}, 0, 0};                             \
-    MR_UNARY_OP(OP, OP_TYPE, 1)
+    MR_UNARY_OP(OP, OP_TYPE, 1, MR_TYPES_FLOAT)
 
 /* Kernels for float32, float64, int32, int64; ints accepted from opset INT_SINCE. */
 #define MR_UNARY_NUMERIC_OP(OP, OP_TYPE, SINCE, FEXPR, IEXPR, INT_SINCE, INT_SPEC)                 \
@@ -147,10 +141,10 @@ static mr_status mr_unary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
         {mr_unary_##OP##_f32, mr_unary_##OP##_f64, mr_unary_##OP##_i32, mr_unary_##OP##_i64},      \
         INT_SINCE,                                                                                 \
         INT_SPEC};                                                                                 \
-    MR_UNARY_OP(OP, OP_TYPE, SINCE)
+    MR_UNARY_OP(OP, OP_TYPE, SINCE, MR_TYPES_F_I32_I64)
 
-/* The mr_op `mr_op_<OP>` for the kind `mr_unary_<OP>_kind`. */
-#define MR_UNARY_OP(OP, OP_TYPE, SINCE)                                                            \
+/* The mr_op `mr_op_<OP>` for the kind `mr_unary_<OP>_kind`, computing TYPES. */
+#define MR_UNARY_OP(OP, OP_TYPE, SINCE, TYPES)                                                     \
     static mr_status mr_unary_##OP##_prepare(mr_ctx *ctx, mr_node *node) {                         \
         return mr_unary_prepare(ctx, node, &mr_unary_##OP##_kind);                                 \
     }                                                                                              \
@@ -167,6 +161,7 @@ static mr_status mr_unary_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const
         .infer = mr_unary_infer,                                                                   \
         .run = mr_unary_run,                                                                       \
         .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */                              \
+        .types = TYPES,                                                                            \
     };
 
 /* clang-format off */
@@ -245,4 +240,5 @@ const mr_op mr_op_not = {
     .infer = mr_not_infer,
     .run = mr_not_run,
     .flags = MR_OP_INPLACE, /* out[0] may share in[0]'s buffer */
+    .types = MR_TYPE(MINIRT_BOOL),
 };

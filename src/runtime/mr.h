@@ -93,6 +93,22 @@ mr_status mr_shape_bytes(mr_ctx *ctx, int dtype, int ndim, const int64_t *dims, 
                          int64_t *bytes);
 /* Format dims as "1x3x224x224" into buf; returns buf. */
 const char *mr_dims_str(char *buf, size_t len, int ndim, const int64_t *dims);
+/* Format v[0..n) as "[a, b, c]" into buf; returns buf. */
+const char *mr_ints_str(char *buf, size_t len, int n, const int64_t *v);
+
+/* A set of element types: bit MR_TYPE(t) for each ONNX type code t (< 32). */
+#define MR_TYPE(t) (1u << (t))
+/* float32 and float64 */
+#define MR_TYPES_FLOAT (MR_TYPE(MINIRT_FLOAT32) | MR_TYPE(MINIRT_FLOAT64))
+/* float32, float64, int32 and int64 */
+#define MR_TYPES_F_I32_I64 (MR_TYPES_FLOAT | MR_TYPE(MINIRT_INT32) | MR_TYPE(MINIRT_INT64))
+/* every numeric type minirt stores: float32, float64, int32, int64, uint8, int8 */
+#define MR_TYPES_NUMERIC (MR_TYPES_F_I32_I64 | MR_TYPE(MINIRT_UINT8) | MR_TYPE(MINIRT_INT8))
+/* every type minirt stores: the numeric ones and bool */
+#define MR_TYPES_ALL (MR_TYPES_NUMERIC | MR_TYPE(MINIRT_BOOL))
+/* Format the names of the types in `types` as "float32, float64, int32" (floats first, then the
+ * integers, then bool) into buf; returns buf. */
+const char *mr_types_str(char *buf, size_t len, uint32_t types);
 
 /* ---- attributes (copied out of the protobuf at load) ---- */
 
@@ -265,6 +281,8 @@ typedef struct mr_op {
     unsigned flags;       /* MR_OP_* */
     uint32_t plan_inputs; /* bit i: input i must be known at plan time (a shape, axes, scales...) */
     mr_release_fn release; /* NULL: params is one mr_alloc block */
+    uint32_t types; /* element types computed (MR_TYPE(dtype) bits) of the input that decides the
+                       type (usually input 0); 0 = not declared */
 } mr_op;
 
 /* Find the implementation of (domain, op_type) at opset; NULL if none. *known is set when the op
@@ -278,11 +296,21 @@ const mr_op *mr_registry_find(const char *domain, const char *op_type, int opset
  * *ndim/dims; a SHAPE error naming the node and the shapes when they do not broadcast. */
 mr_status mr_broadcast_dims(mr_ctx *ctx, const mr_node *node, int n, const mr_tensor *const *ts,
                             int *ndim, int64_t *dims);
+/* Check an output of type dtype and shape dims against the size limits (a LIMIT or MODEL error
+ * naming the node, "output: ...") and set out's dtype, ndim and dims. out may be NULL (check only);
+ * dims may alias out->dims. */
+mr_status mr_set_output(mr_ctx *ctx, const mr_node *node, mr_tensor *out, int dtype, int ndim,
+                        const int64_t *dims);
 /* Normalise axis (negative counts from the end) for a tensor of the given rank:
  * -rank <= axis < rank, else a MODEL error naming `what`. (Ops whose valid range differs, such as
  * Unsqueeze, pass the rank that range implies.) */
 mr_status mr_norm_axis(mr_ctx *ctx, const mr_node *node, const char *what, int64_t axis, int rank,
                        int *out);
+/* OK when node's op computes element type dtype (node->op->types); otherwise an UNSUPPORTED error
+ * "input `what` has type T, which is not supported (supported: ...)" listing node->op->types.
+ * Ops check here the types ONNX allows but minirt does not compute; a type ONNX itself forbids is
+ * a MODEL error the op reports before calling this. */
+mr_status mr_check_type(mr_ctx *ctx, const mr_node *node, const char *what, int dtype);
 /* Read an int64 or int32 tensor of at most max elements (rank 0 or 1) into out[0..*n). Its data
  * must be known at plan time (a constant or folded value): otherwise an UNSUPPORTED error naming
  * `what`. */

@@ -1,6 +1,6 @@
 /*
  * util.c - the session context: allocation through the caller's hook, error text, checked
- * arithmetic, tensor sizes and attribute access.
+ * arithmetic, tensor sizes, attribute access and the helpers shared by operators.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +238,28 @@ const char *mr_dims_str(char *buf, size_t len, int ndim, const int64_t *dims) {
     return buf;
 }
 
+const char *mr_ints_str(char *buf, size_t len, int n, const int64_t *v) {
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld", (long long)v[i]);
+    if (used < len) snprintf(buf + used, len - used, "]");
+    return buf;
+}
+
+const char *mr_types_str(char *buf, size_t len, uint32_t types) {
+    static const int order[] = {MINIRT_FLOAT32, MINIRT_FLOAT64, MINIRT_INT32, MINIRT_INT64,
+                                MINIRT_UINT8,   MINIRT_INT8,    MINIRT_BOOL};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && used < len; i++) {
+        if (!(types & MR_TYPE(order[i]))) continue;
+        int w = snprintf(buf + used, len - used, used ? ", %s" : "%s", mr_dtype_name(order[i]));
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
 mr_status mr_shape_bytes(mr_ctx *ctx, int dtype, int ndim, const int64_t *dims, int64_t *numel,
                          int64_t *bytes) {
     char buf[160];
@@ -354,6 +376,26 @@ mr_status mr_broadcast_dims(mr_ctx *ctx, const mr_node *node, int n, const mr_te
         }
     }
     *ndim = r;
+    return MINIRT_OK;
+}
+
+mr_status mr_check_type(mr_ctx *ctx, const mr_node *node, const char *what, int dtype) {
+    uint32_t types = node->op ? node->op->types : 0;
+    if (dtype > 0 && dtype < 32 && (types & MR_TYPE(dtype))) return MINIRT_OK;
+    char list[128];
+    return mr_node_error(ctx, node, MINIRT_ERR_UNSUPPORTED,
+                         "input %s has type %s, which is not supported (supported: %s)", what,
+                         mr_dtype_name(dtype), mr_types_str(list, sizeof(list), types));
+}
+
+mr_status mr_set_output(mr_ctx *ctx, const mr_node *node, mr_tensor *out, int dtype, int ndim,
+                        const int64_t *dims) {
+    mr_status st = mr_shape_bytes(ctx, dtype, ndim, dims, NULL, NULL);
+    if (st != MINIRT_OK) return mr_node_error(ctx, node, st, "output: %s", ctx->err);
+    if (!out) return MINIRT_OK;
+    out->dtype = dtype;
+    out->ndim = ndim;
+    if (ndim) memmove(out->dims, dims, (size_t)ndim * sizeof(int64_t));
     return MINIRT_OK;
 }
 
