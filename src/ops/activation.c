@@ -11,7 +11,7 @@
  *
  * Vectorisation: under GCC's default -ftrapping-math a `c ? e1 : e2` whose arms compute is kept as
  * a branch, which stops the vectoriser. The float kernels therefore compute both sides and select
- * with bit masks (MR_LT), and take exp / tanh from branch-free polynomials (mr_act_expf,
+ * with bit masks (MR_LT), and take exp / tanh from branch-free polynomials (mr_fast_expf,
  * mr_act_tanhf, within 2 and 3 ulp of the exact values) instead of libm calls. float64 uses libm.
  */
 #include <float.h>
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fastmath.h"
 #include "mr.h"
 
 /* ---- type sets: what ONNX accepts (MODEL error otherwise); what minirt computes is each op's
@@ -54,51 +55,8 @@ static void mr_act_same_shape(mr_node *node, const mr_tensor *x, mr_tensor *y) {
 
 /* ---- branch-free building blocks ---- */
 
-/* (p < q) ? a : b as a bit-mask blend, so that both arms are plain values to the vectoriser. */
-static inline float mr_act_lt_f32(float p, float q, float a, float b) {
-    uint32_t m = 0u - (uint32_t)(p < q), ua, ub;
-    memcpy(&ua, &a, sizeof(ua));
-    memcpy(&ub, &b, sizeof(ub));
-    ua = (ua & m) | (ub & ~m);
-    memcpy(&a, &ua, sizeof(a));
-    return a;
-}
-
 static inline double mr_act_lt_f64(double p, double q, double a, double b) {
     return p < q ? a : b;
-}
-
-/*
- * exp(x) for float, branch-free: x = n*ln2 + r with |r| <= ln2/2 (ln2 split in a part exact in
- * float and a correction), e^r by its Taylor polynomial to r^7 (error < 2^-27), and 2^n built in
- * the exponent bits as 2^(n/2) * 2^(n - n/2) so that results down to the subnormal range and up to
- * overflow come out right. x is clamped to [-104, 89] first: below, the result rounds to 0; above,
- * the product overflows to +inf; NaN passes through the clamp and the arithmetic.
- */
-static inline float mr_act_expf(float x) {
-    float xc = mr_act_lt_f32(x, -104.0f, -104.0f, x);
-    xc = mr_act_lt_f32(89.0f, xc, 89.0f, xc);
-    float t = xc * 1.44269504f + 12582912.0f; /* 1.5 * 2^23: rounds x / ln2 into the low bits */
-    float nf = t - 12582912.0f;
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof(tb));
-    int32_t n = (int32_t)(tb - 0x4B400000u);
-    float r = xc - nf * 0.693359375f;
-    r = r - nf * -2.12194440e-4f;
-    float e = 1.0f / 5040;
-    e = e * r + 1.0f / 720;
-    e = e * r + 1.0f / 120;
-    e = e * r + 1.0f / 24;
-    e = e * r + 1.0f / 6;
-    e = e * r + 0.5f;
-    e = e * r + 1.0f;
-    e = e * r + 1.0f;
-    int32_t n1 = n / 2, n2 = n - n1;
-    uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
-    float s1, s2;
-    memcpy(&s1, &b1, sizeof(s1));
-    memcpy(&s2, &b2, sizeof(s2));
-    return e * s1 * s2;
 }
 
 /*
@@ -107,9 +65,9 @@ static inline float mr_act_expf(float x) {
  */
 static inline float mr_act_tanhf(float x) {
     float ax = fabsf(x);
-    float big = 1.0f - 2.0f / (mr_act_expf(2.0f * ax) + 1.0f);
-    float xs = mr_act_lt_f32(ax, 0.4f, ax, 0.4f);
-    float w = mr_act_lt_f32(ax, 0.4f, 1.0f, 0.0f);
+    float big = 1.0f - 2.0f / (mr_fast_expf(2.0f * ax) + 1.0f);
+    float xs = mr_fast_lt(ax, 0.4f, ax, 0.4f);
+    float w = mr_fast_lt(ax, 0.4f, 1.0f, 0.0f);
     float x2 = xs * xs;
     float q = 21844.0f / 6081075;
     q = q * x2 - 1382.0f / 155925;
@@ -122,11 +80,11 @@ static inline float mr_act_tanhf(float x) {
 }
 
 /* Type-generic pieces for the kernel expressions below (T is the element type in scope). */
-#define MR_LT(p, q, a, b) _Generic((a), float : mr_act_lt_f32, double : mr_act_lt_f64)(p, q, a, b)
+#define MR_LT(p, q, a, b) _Generic((a), float : mr_fast_lt, double : mr_act_lt_f64)(p, q, a, b)
 #define MR_POS(v) MR_LT(v, (T)0, (T)0, v) /* max(v, 0); NaN stays */
 #define MR_NEG(v) MR_LT((T)0, v, (T)0, v) /* min(v, 0); NaN stays */
 #define MR_CLAMP(v, lo, hi) MR_LT(hi, MR_LT(v, lo, lo, v), hi, MR_LT(v, lo, lo, v))
-#define MR_EXP(v) _Generic((v), float : mr_act_expf, double : exp)(v)
+#define MR_EXP(v) _Generic((v), float : mr_fast_expf, double : exp)(v)
 #define MR_TANH(v) _Generic((v), float : mr_act_tanhf, double : tanh)(v)
 #define MR_LOG1P(v) _Generic((v), float : log1pf, double : log1p)(v)
 #define MR_ERF(v) _Generic((v), float : erff, double : erf)(v)
