@@ -21,7 +21,6 @@
 #include "inline.h"
 
 #define MR_INLINE_MAX_DEPTH 16
-#define MR_INLINE_MAX_NODES (1 << 22)
 
 /* Remember a block for mr_flat_free; frees it and fails on allocation failure. */
 static void *mr_flat_keep(mr_ctx *ctx, mr_flat *f, void *p) {
@@ -56,9 +55,10 @@ static char *mr_flat_str2(mr_ctx *ctx, mr_flat *f, const char *a, const char *b)
 }
 
 static mr_status mr_flat_push(mr_ctx *ctx, mr_flat *f, Onnx__NodeProto *np, int64_t opset) {
-    if (f->n >= MR_INLINE_MAX_NODES)
-        return mr_error(ctx, MINIRT_ERR_LIMIT, "inlining functions gives more than %d nodes",
-                        MR_INLINE_MAX_NODES);
+    if ((int64_t)f->n >= ctx->max_nodes)
+        return mr_error(ctx, MINIRT_ERR_LIMIT,
+                        "inlining the model's functions gives more nodes than the limit of %lld",
+                        (long long)ctx->max_nodes);
     if (f->n == f->cap) {
         size_t cap = f->cap ? 2 * f->cap : 64;
         Onnx__NodeProto **nodes = mr_alloc(ctx, cap * sizeof(*nodes));
@@ -175,6 +175,29 @@ static mr_status mr_expand(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_flat *f, 
     return MINIRT_OK;
 }
 
+/*
+ * Nodes that expanding np gives, saturated at limit + 1, without expanding anything: each
+ * function's count is computed once (memo[], -1 = not yet, -2 = in progress, so a recursive
+ * function is caught here too). A few kilobytes of nested calls can ask for billions of nodes; this
+ * refuses them before any allocation.
+ */
+static int64_t mr_count_expanded(const Onnx__ModelProto *mp, const Onnx__NodeProto *np,
+                                 int64_t *memo, int64_t limit, int depth) {
+    const Onnx__FunctionProto *fn = mr_find_function(mp, np);
+    if (!fn) return 1;
+    size_t k = 0;
+    while (mp->functions[k] != fn)
+        k++;
+    if (memo[k] == -2 || depth >= MR_INLINE_MAX_DEPTH) return limit + 1;
+    if (memo[k] >= 0) return memo[k];
+    memo[k] = -2;
+    int64_t total = 0;
+    for (size_t b = 0; b < fn->n_node && total <= limit; b++)
+        total += mr_count_expanded(mp, fn->node[b], memo, limit, depth + 1);
+    memo[k] = total > limit ? limit + 1 : total;
+    return memo[k];
+}
+
 mr_status mr_inline_functions(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_flat *f) {
     memset(f, 0, sizeof(*f));
     const Onnx__GraphProto *gp = mp->graph;
@@ -182,6 +205,26 @@ mr_status mr_inline_functions(mr_ctx *ctx, const Onnx__ModelProto *mp, mr_flat *
         f->node = gp->node;
         f->n = gp->n_node;
         return MINIRT_OK;
+    }
+    int64_t *memo = mr_alloc(ctx, mp->n_functions * sizeof(int64_t));
+    if (!memo) return mr_nomem(ctx);
+    for (size_t i = 0; i < mp->n_functions; i++)
+        memo[i] = -1;
+    int64_t total = 0;
+    for (size_t i = 0; i < gp->n_node && total <= ctx->max_nodes; i++)
+        total += mr_count_expanded(mp, gp->node[i], memo, ctx->max_nodes, 0);
+    mr_free(ctx, memo);
+    /* (a recursive function also counts past the limit; the expansion below names it) */
+    if (total > ctx->max_nodes) {
+        bool recursive = false;
+        for (size_t i = 0; i < mp->n_functions && !recursive; i++)
+            for (size_t b = 0; b < mp->functions[i]->n_node; b++)
+                recursive |= mr_find_function(mp, mp->functions[i]->node[b]) == mp->functions[i];
+        if (!recursive)
+            return mr_error(
+                ctx, MINIRT_ERR_LIMIT,
+                "inlining the model's functions gives more nodes than the limit of %lld",
+                (long long)ctx->max_nodes);
     }
     f->owned = true;
     for (size_t i = 0; i < gp->n_node; i++) {
