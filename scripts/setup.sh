@@ -9,6 +9,10 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev lib
 if [ "${MINIRT_WITH_TORCH:-0}" = 1 ]; then
   pkgs+=(python3-torch python3-torchvision python3-onnx python3-numpy)
 fi
+if [ "${MINIRT_WITH_TOOLS:-0}" = 1 ]; then
+  # fuzzing (libFuzzer), ThreadSanitizer and memcheck runs of scripts/test.sh
+  pkgs+=(clang libclang-rt-14-dev valgrind)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
