@@ -802,8 +802,8 @@ static mr_status mr_softmax_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *
         if (p->n == 0) return;                                                                     \
         int64_t vec = p->n * p->inner;                                                             \
         int64_t cols = p->inner < MR_SOFTMAX_BLOCK ? p->inner : MR_SOFTMAX_BLOCK;                  \
-        double *s = ws;                                                                            \
-        T *m = (T *)(s + cols);                                                                    \
+        double *s = ws; /* NULL when inner == 1: no column scratch needed */                       \
+        T *m = s ? (T *)(s + cols) : NULL;                                                         \
         for (int64_t o = 0; o < p->outer; o++) {                                                   \
             if (p->inner == 1) {                                                                   \
                 mr_softmax_row_##SUFFIX(x + o * vec, y + o * vec, p->n, p->log);                   \

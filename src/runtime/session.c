@@ -37,11 +37,12 @@ struct minirt_session {
     size_t arena_size;
     char *ws;
     size_t ws_size;
-    void **fold_data;  /* per value: storage of a value folded at plan time, else NULL */
-    int *alias;        /* per value: the value whose arena slot it shares (in-place ops) */
-    char *summary;     /* minirt_summary's text, made on first request */
-    void **input_save; /* per runtime input: its data pointer while infer runs */
-    char **snap;       /* per runtime input: copy of a small integer input's contents, else NULL */
+    void **fold_data;     /* per value: storage of a value folded at plan time, else NULL */
+    int *alias;           /* per value: the value whose arena slot it shares (in-place ops) */
+    char empty[MR_ALIGN]; /* the address given to an empty input bound without data */
+    char *summary;        /* minirt_summary's text, made on first request */
+    void **input_save;    /* per runtime input: its data pointer while infer runs */
+    char **snap; /* per runtime input: copy of a small integer input's contents, else NULL */
     int64_t *snap_bytes; /* bytes held in snap[i]; -1 before the first run */
     int64_t *prof_start, *prof_dur, *prof_total; /* per node, when profiling (ns; -1 = not run) */
     int prof_runs;
@@ -302,6 +303,8 @@ static mr_status mr_session_plan(minirt_session *s) {
         placed[n_placed++] = sl;
         if (best + sl->size > arena) arena = best + sl->size;
     }
+    /* never an empty arena: a tensor with no elements still gets a valid (unused) address */
+    if (arena < MR_ALIGN) arena = MR_ALIGN;
     int64_t total;
     if (!mr_add_i64((int64_t)arena, (int64_t)ws, &total) || total > ctx->max_total_bytes) {
         st = mr_error(ctx, MINIRT_ERR_LIMIT,
@@ -620,8 +623,9 @@ minirt_status minirt_get_input_info(minirt_session *s, size_t i, minirt_tensor *
 minirt_status minirt_get_output_info(minirt_session *s, size_t i, minirt_tensor *info) {
     if (!s || !info) return MINIRT_ERR_ARGUMENT;
     if (!s->loaded || i >= (size_t)s->g.n_outputs)
-        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT, "output index %zu out of range (model has %d)",
-                        i, s->loaded ? s->g.n_outputs : 0);
+        return mr_error(&s->ctx, MINIRT_ERR_ARGUMENT,
+                        "output index %zu out of range (model has %d)", i,
+                        s->loaded ? s->g.n_outputs : 0);
     const mr_value *v = &s->g.values[s->g.outputs[i]];
     info->name = v->name;
     info->dtype = (minirt_dtype)v->decl_dtype;
@@ -688,8 +692,9 @@ static mr_status mr_bind(minirt_session *s, int idx, const minirt_tensor *t, boo
         v->t.data = s->snap[idx];
         return MINIRT_OK;
     }
-    /* Inputs are only ever read by kernels. */
-    v->t.data = (void *)(uintptr_t)t->data;
+    /* Inputs are only ever read by kernels. An empty one may come without data: give kernels a
+     * valid address anyway (they read nothing from it). */
+    v->t.data = t->data ? (void *)(uintptr_t)t->data : (void *)s->empty;
     return MINIRT_OK;
 }
 
