@@ -272,10 +272,17 @@ static void mr_binary_apply(const mr_binary_plan *pl, mr_binary_kernel fn, const
     int inner = pl->rank - 1;
     int64_t n = pl->dims[inner], sa = pl->st[0][inner], sb = pl->st[1][inner];
     int mode = sa == 0 && sb != 0 ? MR_BINARY_SV : sb == 0 && sa != 0 ? MR_BINARY_VS : MR_BINARY_VV;
+    /* Both operands broadcast along the run (possible in the variadic fold, where a later input
+     * sets the run's extent): one element per run, repeated, never a vector read of either. */
+    bool repeat = sa == 0 && sb == 0 && n > 1;
     int64_t idx[MR_MAX_DIMS] = {0}, off[MR_BINARY_MAX_OPS] = {0}, oy = 0;
     do {
-        fn((const char *)a + (size_t)off[0] * ea, (const char *)b + (size_t)off[1] * eb,
-           (char *)y + (size_t)oy * ey, n, mode);
+        char *yr = (char *)y + (size_t)oy * ey;
+        fn((const char *)a + (size_t)off[0] * ea, (const char *)b + (size_t)off[1] * eb, yr,
+           repeat ? 1 : n, mode);
+        if (repeat)
+            for (int64_t i = 1; i < n; i++)
+                memcpy(yr + (size_t)i * ey, yr, ey);
         oy += n;
     } while (mr_binary_step(pl, 2, idx, off));
 }

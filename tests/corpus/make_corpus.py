@@ -608,6 +608,13 @@ case("reg_softmax_last_axis.onnx", "run float32[0,3]", "MINIRT_OK", "")
 # B2: a zero batch makes every activation empty; the plan offset a NULL arena
 case("conv_dyn.onnx", "run float32[0,2,5,5]", "MINIRT_OK", "")
 # B3: graph_function_bomb.onnx above (4^15 nodes from inlining; gigabytes before a limit)
+# B4: a variadic op whose first two inputs both broadcast along the output's last axis (a later
+# input sets its extent) read them as full vectors: a heap overflow past the 1-element inputs
+for op in ("Sum", "Max", "Mean"):
+    save("reg_%s_broadcast_pair.onnx" % op.lower(), model(
+        [helper.make_node(op, ["a", "b", "c"], ["y"], name=op.lower())],
+        [vi("a", F, [1]), vi("b", F, []), vi("c", F, [2, 3])], [vi("y")]))
+    case("reg_%s_broadcast_pair.onnx" % op.lower(), "run float32[1] float32[] float32[2,3]", "MINIRT_OK", "")
 
 header = [
     "# cases.txt - the malformed-input corpus, checked by tests/test_corpus.c.",
