@@ -106,8 +106,15 @@ typedef void *(*minirt_alloc_fn)(void *user, void *ptr, size_t old_size, size_t 
  */
 typedef struct minirt_options {
     size_t struct_size;    /* set by minirt_options_init to sizeof(minirt_options) */
-    int threads;           /* BLAS threads for this session's runs; 0 = leave OpenBLAS's setting.
-                              OpenBLAS keeps this setting process-wide. */
+    int threads;           /* threads this session runs each layer on: the calling thread plus
+                              threads - 1 workers the session starts at open and stops at close
+                              (they sleep between runs). Outputs are bit-identical for any count.
+                              When > 0, minirt calls OpenBLAS single-threaded and sets its thread
+                              count to 1, which OpenBLAS keeps process-wide; 0 = one thread, and
+                              OpenBLAS's own setting is left as it is (it may thread the GEMMs).
+                              OpenBLAS starts threads of its own when it loads, which poll for work
+                              for about 0.1 s: programs using threads > 1 should run with
+                              OPENBLAS_NUM_THREADS=1 in their environment (the CLI does). */
     minirt_alloc_fn alloc; /* NULL = the C library's allocator */
     void *alloc_user;      /* passed to alloc */
     int64_t

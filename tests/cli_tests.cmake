@@ -14,6 +14,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   # MODE=case: run CLI on CASE_DIR/model.onnx with CASE_DIR/input_<i>.npy (as NAME=FILE when
   #   INPUT_NAME is set), writing to OUT_DIR, then NPYCMP each OUT_DIR/output_<i>.npy against
   #   CASE_DIR/output_<i>.npy.
+  # MODE=threads: run the case with --threads 1 and with --threads THREADS, into OUT_DIR/t1 and
+  #   OUT_DIR/tN: every output must be the same, byte for byte.
   set(_cmd "")
   set(_after FALSE)
   math(EXPR _last "${CMAKE_ARGC} - 1")
@@ -77,6 +79,36 @@ if(CMAKE_SCRIPT_MODE_FILE)
     if(_i EQUAL 0)
       message(FATAL_ERROR "${CASE_DIR} has no output_0.npy")
     endif()
+  elseif(MODE STREQUAL "threads")
+    if(NOT EXISTS "${CASE_DIR}/model.onnx")
+      message("SKIP: ${CASE_DIR} has not been generated (models/make_zoo.py)")
+      return()
+    endif()
+    set(_args "${CASE_DIR}/model.onnx")
+    set(_i 0)
+    while(EXISTS "${CASE_DIR}/input_${_i}.npy")
+      list(APPEND _args "${CASE_DIR}/input_${_i}.npy")
+      math(EXPR _i "${_i} + 1")
+    endwhile()
+    foreach(_t 1 ${THREADS})
+      file(REMOVE_RECURSE "${OUT_DIR}/t${_t}")
+      execute_process(COMMAND "${CLI}" ${_args} --threads ${_t} -o "${OUT_DIR}/t${_t}"
+                      RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+      if(NOT _rc STREQUAL "0")
+        message(FATAL_ERROR "minirt --threads ${_t} exited with ${_rc}\n${_out}${_err}")
+      endif()
+    endforeach()
+    file(GLOB _outs RELATIVE "${OUT_DIR}/t1" "${OUT_DIR}/t1/*.npy")
+    if(NOT _outs)
+      message(FATAL_ERROR "no outputs written")
+    endif()
+    foreach(_o ${_outs})
+      execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${OUT_DIR}/t1/${_o}"
+                      "${OUT_DIR}/t${THREADS}/${_o}" RESULT_VARIABLE _rc)
+      if(NOT _rc STREQUAL "0")
+        message(FATAL_ERROR "${_o} differs between --threads 1 and --threads ${THREADS}")
+      endif()
+    endforeach()
   else()
     message(FATAL_ERROR "cli_tests.cmake: unknown MODE '${MODE}'")
   endif()
@@ -197,6 +229,18 @@ foreach(_case resnet18 resnet18_dynbatch resnet18_opset17)
                    -DNPYCMP=$<TARGET_FILE:npycmp> -DCASE_DIR=${_cli_models}/large/${_case}
                    -DOUT_DIR=${CMAKE_CURRENT_BINARY_DIR}/cli_out/large/${_case} -P ${_cli_script})
   set_tests_properties(cli_case_large_${_case} PROPERTIES LABELS cli TIMEOUT 600
+                       SKIP_REGULAR_EXPRESSION "SKIP: ")
+endforeach()
+
+# Outputs are bit-identical for any thread count: zoo models covering every Conv algorithm (im2col
+# tiles by column and by row, 1x1, depthwise, Winograd, grouped, 1-D and 3-D) at 1 and 3 threads.
+foreach(_case resnet18_op13 mobilenet_v2_op13 efficientnet_b0_op13 googlenet_op13
+              shufflenet_v2_op13 conv1d_net_op13 r3d_18_op13 unet_small_op13)
+  add_test(NAME cli_threads_same_${_case}
+           COMMAND ${CMAKE_COMMAND} -DMODE=threads -DTHREADS=3 -DCLI=$<TARGET_FILE:minirt_cli>
+                   -DCASE_DIR=${_cli_models}/large/zoo/${_case}
+                   -DOUT_DIR=${CMAKE_CURRENT_BINARY_DIR}/cli_out/threads/${_case} -P ${_cli_script})
+  set_tests_properties(cli_threads_same_${_case} PROPERTIES LABELS cli TIMEOUT 600
                        SKIP_REGULAR_EXPRESSION "SKIP: ")
 endforeach()
 

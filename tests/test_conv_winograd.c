@@ -129,7 +129,20 @@ static float *run_wino(const mr_conv_params *p, const float *x, const float *w, 
     for (int64_t i = 0; i < ny; i++)
         y[i] = NAN;
     mr_conv_wino_pack(p, w, packed);
-    mr_conv_wino_run(p, packed, x, b, y, ws);
+    mr_conv_wino_run(NULL, p, packed, x, b, y, ws);
+    /* on three threads (the steps split by channel and position): the same bits */
+    mr_ctx ctx;
+    mr_ctx_init(&ctx, NULL);
+    mr_pool *pool = NULL;
+    assert_int_equal(mr_pool_create(&ctx, 3, &pool), MINIRT_OK);
+    float *y3 = malloc((size_t)ny * sizeof(float));
+    assert_non_null(y3);
+    for (int64_t i = 0; i < ny; i++)
+        y3[i] = NAN;
+    mr_conv_wino_run(pool, p, packed, x, b, y3, ws);
+    assert_memory_equal(y, y3, (size_t)ny * sizeof(float));
+    mr_pool_destroy(&ctx, pool);
+    free(y3);
     free(packed);
     free(ws);
     return y;

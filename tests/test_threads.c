@@ -3,8 +3,9 @@
  * reference output; then 4 threads each open a session of their own (two from the model file, two
  * from one shared, read-only copy of its bytes in memory) and run it 20 times, and every output
  * must be bit-identical to the reference. A fifth thread meanwhile opens a corrupt model again and
- * again: its errors must stay in its own sessions. Sessions use options.threads = 1, so OpenBLAS
- * computes in the calling thread. Also run under ThreadSanitizer by tests/tsan_check.sh.
+ * again: its errors must stay in its own sessions. The sessions run on 1, 2 and 3 threads of their
+ * own (minirt's pool; OpenBLAS computes in whichever thread calls it). Also run under
+ * ThreadSanitizer by tests/tsan_check.sh, with tests/test_threadpool.c.
  *
  * What minirt allows (include/minirt.h): different sessions may be used from different threads at
  * the same time; one session must not be used by two threads at once. Sessions share nothing, so
@@ -48,10 +49,10 @@ static void locate(void) {
     snprintf(input_path, sizeof(input_path), "%s/small_cnn/input_0.npy", base);
 }
 
-static minirt_status open_session(bool from_memory, minirt_session **s) {
+static minirt_status open_session(bool from_memory, int threads, minirt_session **s) {
     minirt_options o;
     minirt_options_init(&o);
-    o.threads = 1;
+    o.threads = threads;
     return from_memory ? minirt_open_memory(model_bytes, model_len, &o, s)
                        : minirt_open(model_path, &o, s);
 }
@@ -85,7 +86,8 @@ typedef struct worker {
 static void *worker_main(void *arg) {
     worker *w = arg;
     minirt_session *s = NULL;
-    if (open_session(w->id % 2 == 1, &s) != MINIRT_OK) {
+    /* sessions of 1, 2 and 3 threads: a session's own threads (pool.c) must not change a bit */
+    if (open_session(w->id % 2 == 1, 1 + w->id % 3, &s) != MINIRT_OK) {
         snprintf(w->error, sizeof(w->error), "open: %s", minirt_errmsg(s));
         minirt_close(s);
         return NULL;
@@ -153,7 +155,7 @@ static void test_concurrent_sessions(void **state) {
     (void)state;
     /* the single-threaded reference */
     minirt_session *s = NULL;
-    if (open_session(false, &s) != MINIRT_OK) fail_msg("open: %s", minirt_errmsg(s));
+    if (open_session(false, 1, &s) != MINIRT_OK) fail_msg("open: %s", minirt_errmsg(s));
     char why[MR_ERRLEN + 64] = "";
     const float *y = run_once(s, &reference_bytes, why, sizeof(why));
     if (!y) fail_msg("%s", why);
@@ -191,7 +193,7 @@ static void *handoff_main(void *arg) {
 static void test_session_handoff(void **state) {
     (void)state;
     minirt_session *s = NULL;
-    if (open_session(true, &s) != MINIRT_OK) fail_msg("open: %s", minirt_errmsg(s));
+    if (open_session(true, 2, &s) != MINIRT_OK) fail_msg("open: %s", minirt_errmsg(s));
     for (int i = 0; i < 3; i++) {
         pthread_t t;
         void *ret = NULL;

@@ -129,6 +129,11 @@ def _candidates():
 
 
 def _load():
+    # OpenBLAS starts worker threads of its own when it loads, which poll for work for about 0.1 s
+    # and compete with minirt's threads (minirt calls OpenBLAS single-threaded). OpenBLAS reads
+    # this only at load, so set it before loading, unless the user chose a value (or numpy loaded
+    # OpenBLAS already, in which case this changes nothing).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     errors = []
     for path in _candidates():
         try:

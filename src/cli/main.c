@@ -109,8 +109,9 @@ static void cli_help(int default_threads) {
         "        Write output i, in graph-output order, to OUTDIR/output_<i>.npy instead of\n"
         "        printing a summary. OUTDIR and its parents are created if missing.\n"
         "    --threads N\n"
-        "        Use N threads (1 to %d) for minirt and OpenBLAS. Default: one per online CPU\n"
-        "        (%d here).\n"
+        "        Run each layer on N threads (1 to %d); outputs are the same for any N.\n"
+        "        Default: one per online CPU (%d here). minirt runs OpenBLAS single-threaded\n"
+        "        (OPENBLAS_NUM_THREADS=1 unless it, GOTO_NUM_THREADS or OMP_NUM_THREADS is set).\n"
         "    --bench N\n"
         "        After one warm-up run, time N more runs (1 to %d) of the model, inference only\n"
         "        (not loading), and print one line:\n"
@@ -702,7 +703,22 @@ static int cli_check(const cli_args *args) {
     return status;
 }
 
+/*
+ * minirt splits each layer over its own threads and calls OpenBLAS single-threaded, but OpenBLAS
+ * starts worker threads of its own when it loads, and they poll for work for about 0.1 s: during
+ * that time they take CPUs from minirt's threads (a 2-thread run was measured 3-10x slower in its
+ * first 0.1 s). OpenBLAS reads OPENBLAS_NUM_THREADS only when it loads, before main, so when the
+ * user has not set it, set it to 1 and start the program again (once; if the exec fails, go on).
+ */
+static void cli_quiet_openblas(char **argv) {
+    if (getenv("OPENBLAS_NUM_THREADS") || getenv("GOTO_NUM_THREADS") || getenv("OMP_NUM_THREADS"))
+        return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 0) cli_quiet_openblas(argv);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int default_threads = cpus < 1 ? 1 : cpus > CLI_MAX_THREADS ? CLI_MAX_THREADS : (int)cpus;
     cli_args args;

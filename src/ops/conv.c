@@ -336,13 +336,15 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
 /*
  * im2col, 2-D: X[c][H][W] of one (image, group) -> col[Cg*kH*kW][len] holding the input patch of
  * output positions p0 .. p0+len-1 (row-major over the H_out x W_out grid); padding reads as zero.
+ * Only the rows of channels c0 .. c1-1 are written (the threads split the channels).
  */
 static void mr_im2col_2d(const mr_conv_params *p, const float *x, float *col, int64_t p0,
-                         int64_t len) {
+                         int64_t len, int64_t c0, int64_t c1) {
     const int64_t H = p->in[0], W = p->in[1], OW = p->out[1];
     const int64_t sh = p->s[0], sw = p->s[1], dh = p->d[0], dw = p->d[1];
     const int64_t ph = p->pad_begin[0], pw = p->pad_begin[1];
-    for (int64_t c = 0; c < p->Cg; c++) {
+    col += c0 * p->k[0] * p->k[1] * len;
+    for (int64_t c = c0; c < c1; c++) {
         const float *xc = x + c * H * W;
         for (int64_t ky = 0; ky < p->k[0]; ky++) {
             for (int64_t kx = 0; kx < p->k[1]; kx++) {
@@ -389,11 +391,12 @@ static void mr_im2col_2d(const mr_conv_params *p, const float *x, float *col, in
 
 /* im2col, any spatial rank: same layout as the 2-D version, one element at a time. */
 static void mr_im2col_nd(const mr_conv_params *p, const float *x, float *col, int64_t p0,
-                         int64_t len) {
+                         int64_t len, int64_t c0, int64_t c1) {
     const int nsp = p->nsp;
     int64_t kidx[MR_MAX_DIMS] = {0};
     int64_t kvol = p->K / p->Cg;
-    for (int64_t c = 0; c < p->Cg; c++) {
+    col += c0 * kvol * len;
+    for (int64_t c = c0; c < c1; c++) {
         const float *xc = x + c * p->in_size;
         for (int64_t r = 0; r < kvol; r++) {
             /* kidx = multi-index of r over the kernel */
@@ -429,76 +432,200 @@ static void mr_im2col_nd(const mr_conv_params *p, const float *x, float *col, in
     }
 }
 
-/* Y[n] = act(Y[n] + residual) over one image's output [M, P]. */
-static void mr_conv_finish(const mr_conv_params *p, const float *R, float *yn, int64_t n) {
-    const int64_t P = p->P, M = p->M;
-    if (R) {
-        const float *rn = R + n * p->res_stride[0];
-        for (int64_t m = 0; m < M; m++) {
-            const float *rm = rn + m * p->res_stride[1];
-            float *ym = yn + m * P;
+/*
+ * Y[n, m, q] = act(Y[n, m, q] + residual[n, m, q]) for output channels m0 .. m1-1 of image n and
+ * positions q0 .. q1-1: the epilogue of one tile, applied while the tile is in cache.
+ */
+static void mr_conv_finish(const mr_conv_params *p, const float *R, float *Y, int64_t n, int64_t m0,
+                           int64_t m1, int64_t q0, int64_t q1) {
+    const int64_t P = p->P;
+    for (int64_t m = m0; m < m1; m++) {
+        float *ym = Y + (n * p->M + m) * P;
+        if (R) {
+            const float *rm = R + n * p->res_stride[0] + m * p->res_stride[1];
             if (p->res_stride[2])
-                for (int64_t q = 0; q < P; q++)
+                for (int64_t q = q0; q < q1; q++)
                     ym[q] += rm[q];
             else
-                for (int64_t q = 0; q < P; q++)
+                for (int64_t q = q0; q < q1; q++)
                     ym[q] += rm[0];
         }
+        if (p->epi.act != MR_ACT_NONE) mr_epilogue_apply(&p->epi, ym + q0, q1 - q0);
     }
-    if (p->epi.act != MR_ACT_NONE) mr_epilogue_apply(&p->epi, yn, M * P);
 }
 
-/* im2col + GEMM (or the pointwise GEMM) for one image and group. */
-static void mr_conv_gemm(const mr_conv_params *p, const float *xg, const float *wg, const float *bg,
-                         float *yg, float *col) {
-    const int64_t P = p->P, K = p->K, Mg = p->Mg;
-    /* The bias seeds the output so the GEMM accumulates onto it (beta = 1). */
-    float beta = 0.0f;
-    if (bg) {
-        for (int64_t m = 0; m < Mg; m++) {
-            float *row = yg + m * P;
-            for (int64_t q = 0; q < P; q++)
-                row[q] = bg[m];
+/*
+ * What the threads share while running one Conv: the tensors, and for the GEMM path the current
+ * (image, group, block) and how its GEMM is cut into tiles.
+ */
+typedef struct mr_conv_job {
+    const mr_conv_params *p;
+    const float *X, *W, *B, *R;
+    float *Y;
+    /* GEMM path: image n, group g, output positions [p0, p0 + len), col = its im2col */
+    int64_t n, g, p0, len;
+    float *col;
+    bool split_m;  /* tiles are row ranges (else column ranges) */
+    int64_t chunk; /* rows or columns per tile */
+} mr_conv_job;
+
+/* im2col of the job's block, channels [c0, c1). */
+static void mr_conv_im2col_task(void *arg, int64_t c0, int64_t c1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    const float *xg = j->X + (j->n * p->C + j->g * p->Cg) * p->in_size;
+    if (p->nsp == 2)
+        mr_im2col_2d(p, xg, j->col, j->p0, j->len, c0, c1);
+    else
+        mr_im2col_nd(p, xg, j->col, j->p0, j->len, c0, c1);
+}
+
+/*
+ * GEMM tiles [t0, t1) of the job's block: rows [r0, r1) of the group's Mg output channels times
+ * block columns [q0, q1), then the tile's epilogue. The bias seeds the tile so that the GEMM adds
+ * onto it (beta = 1). B of the GEMM is col (ld len) or, for the pointwise path, X itself (ld P).
+ */
+static void mr_conv_gemm_task(void *arg, int64_t t0, int64_t t1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    const int64_t P = p->P, K = p->K, Mg = p->Mg, len = j->len;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t r0 = 0, r1 = Mg, q0 = 0, q1 = len;
+        if (j->split_m) {
+            r0 = t * j->chunk;
+            r1 = r0 + j->chunk < Mg ? r0 + j->chunk : Mg;
+        } else {
+            q0 = t * j->chunk;
+            q1 = q0 + j->chunk < len ? q0 + j->chunk : len;
         }
-        beta = 1.0f;
-    } else if (K == 0) {
-        memset(yg, 0, (size_t)(Mg * P) * sizeof(float));
+        const int64_t m0 = j->g * Mg + r0, cols = q1 - q0;
+        float *y = j->Y + (j->n * p->M + m0) * P + j->p0 + q0;
+        float beta = 0.0f;
+        if (j->B) {
+            for (int64_t m = 0; m < r1 - r0; m++)
+                for (int64_t q = 0; q < cols; q++)
+                    y[m * P + q] = j->B[m0 + m];
+            beta = 1.0f;
+        } else if (K == 0) {
+            for (int64_t m = 0; m < r1 - r0; m++)
+                memset(y + m * P, 0, (size_t)cols * sizeof(float));
+        }
+        if (K > 0) {
+            const float *w = j->W + m0 * K;
+            if (p->algo == MR_CONV_POINTWISE)
+                mr_sgemm(false, false, r1 - r0, cols, K, 1.0f, w, K,
+                         j->X + (j->n * p->C + j->g * p->Cg) * p->in_size + j->p0 + q0, P, beta, y,
+                         P);
+            else
+                mr_sgemm(false, false, r1 - r0, cols, K, 1.0f, w, K, j->col + q0, len, beta, y, P);
+        }
+        mr_conv_finish(p, j->R, j->Y, j->n, m0, m0 + (r1 - r0), j->p0 + q0, j->p0 + q1);
     }
-    if (K == 0) return;
-    if (p->algo == MR_CONV_POINTWISE) {
-        mr_sgemm(false, false, Mg, P, K, 1.0f, wg, K, xg, P, beta, yg, P);
-        return;
+}
+
+/*
+ * How the GEMM of a block (Mg x len x K) is cut into tiles, which the threads share. OpenBLAS does
+ * not compute an element of C the same way for every cut of the matrix (its edge kernels round
+ * differently), so the cut depends on the shape alone, never on the thread count: the results are
+ * then the same for any number of threads. Wide blocks are cut into column ranges of about
+ * MR_CONV_TILE_COLS (each tile repacks W, a small cost against its len x Mg x K multiply-adds);
+ * narrow ones with many output channels (the late 7x7 and 14x14 layers) into up to four row
+ * ranges of 128 or more (each repacks the block's columns, so not more than needed for a few
+ * threads); small ones stay whole.
+ */
+#define MR_CONV_TILE_COLS 512
+#define MR_CONV_TILE_ROWS 128
+static int64_t mr_conv_tiles(const mr_conv_params *p, int64_t len, mr_conv_job *j) {
+    j->split_m = false;
+    j->chunk = len;
+    int64_t tiles = 1;
+    if (len >= 2 * MR_CONV_TILE_COLS) {
+        tiles = (len + MR_CONV_TILE_COLS - 1) / MR_CONV_TILE_COLS;
+    } else if (p->Mg >= 2 * MR_CONV_TILE_ROWS && p->Mg * p->K * len >= ((int64_t)1 << 22)) {
+        tiles = p->Mg / MR_CONV_TILE_ROWS < 4 ? p->Mg / MR_CONV_TILE_ROWS : 4;
+        j->split_m = true;
+        j->chunk = ((p->Mg + tiles - 1) / tiles + 15) / 16 * 16;
+        return (p->Mg + j->chunk - 1) / j->chunk;
+    } else if (len >= 128) {
+        tiles = 2;
     }
-    for (int64_t p0 = 0; p0 < P; p0 += p->block) {
-        int64_t len = P - p0 < p->block ? P - p0 : p->block;
-        if (p->nsp == 2)
-            mr_im2col_2d(p, xg, col, p0, len);
-        else
-            mr_im2col_nd(p, xg, col, p0, len);
-        mr_sgemm(false, false, Mg, len, K, 1.0f, wg, K, col, len, beta, yg + p0, P);
+    j->chunk = ((len + tiles - 1) / tiles + 15) / 16 * 16;
+    return (len + j->chunk - 1) / j->chunk;
+}
+
+/* Depthwise over input-channel planes [i0, i1) (flat over N x C), then their epilogue. */
+static void mr_conv_dw_task(void *arg, int64_t i0, int64_t i1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    const int64_t mult = p->M / p->C;
+    mr_conv_dw_run(p, j->X, j->W, j->B, j->Y, i0, i1);
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t n = i / p->C, c = i % p->C;
+        mr_conv_finish(p, j->R, j->Y, n, c * mult, (c + 1) * mult, 0, p->P);
     }
+}
+
+/* The epilogue of output planes [i0, i1) (flat over N x M). */
+static void mr_conv_finish_task(void *arg, int64_t i0, int64_t i1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    for (int64_t i = i0; i < i1; i++)
+        mr_conv_finish(p, j->R, j->Y, i / p->M, i % p->M, i % p->M + 1, 0, p->P);
+}
+
+/* Items per chunk so that `items` spread over `threads` threads as about 4 chunks each, each of at
+ * least `min` items. */
+static int64_t mr_conv_grain(int64_t items, int threads, int64_t min) {
+    int64_t g = (items + 4 * threads - 1) / (4 * threads);
+    return g < min ? min : g;
 }
 
 static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                              mr_tensor *const *out, void *ws) {
-    (void)ctx;
     const mr_conv_params *p = node->params;
-    const float *X = in[0]->data, *W = in[1]->data;
-    const float *B = node->n_in > 2 && in[2] ? in[2]->data : NULL;
-    const float *R = p->residual_input >= 0 ? in[p->residual_input]->data : NULL;
-    float *Y = out[0]->data;
+    mr_conv_job j = {
+        .p = p,
+        .X = in[0]->data,
+        .W = in[1]->data,
+        .B = node->n_in > 2 && in[2] ? in[2]->data : NULL,
+        .R = p->residual_input >= 0 ? in[p->residual_input]->data : NULL,
+        .Y = out[0]->data,
+    };
     if (p->P == 0 || p->M == 0 || p->N == 0) return MINIRT_OK;
-    if (p->algo == MR_CONV_DEPTHWISE)
-        mr_conv_dw_run(p, X, W, B, Y);
-    else if (p->algo == MR_CONV_WINOGRAD)
-        mr_conv_wino_run(p, p->packed, X, B, Y, ws);
-    for (int64_t n = 0; n < p->N; n++) {
-        float *yn = Y + n * p->M * p->P;
-        if (p->algo == MR_CONV_IM2COL || p->algo == MR_CONV_POINTWISE)
-            for (int64_t g = 0; g < p->group; g++)
-                mr_conv_gemm(p, X + (n * p->C + g * p->Cg) * p->in_size, W + g * p->Mg * p->K,
-                             B ? B + g * p->Mg : NULL, yn + g * p->Mg * p->P, ws);
-        mr_conv_finish(p, R, yn, n);
+    mr_pool *pool = ctx->pool;
+    const int threads = mr_pool_threads(pool);
+    if (p->algo == MR_CONV_DEPTHWISE) {
+        /* a plane of ~4K outputs per chunk at least: the per-call staging set-up stays small */
+        const int64_t planes = p->N * p->C, per = p->P * (p->M / p->C) + 1;
+        mr_parallel_for(pool, planes, mr_conv_grain(planes, threads, 4096 / per + 1),
+                        mr_conv_dw_task, &j);
+        return MINIRT_OK;
+    }
+    if (p->algo == MR_CONV_WINOGRAD) {
+        mr_conv_wino_run(pool, p, p->packed, j.X, j.B, j.Y, ws);
+        if (j.R || p->epi.act != MR_ACT_NONE) {
+            const int64_t planes = p->N * p->M;
+            mr_parallel_for(pool, planes, mr_conv_grain(planes, threads, 1), mr_conv_finish_task,
+                            &j);
+        }
+        return MINIRT_OK;
+    }
+    j.col = ws;
+    for (j.n = 0; j.n < p->N; j.n++) {
+        for (j.g = 0; j.g < p->group; j.g++) {
+            for (j.p0 = 0; j.p0 < p->P; j.p0 += p->block) {
+                j.len = p->P - j.p0 < p->block ? p->P - j.p0 : p->block;
+                if (p->algo == MR_CONV_IM2COL && p->K > 0)
+                    mr_parallel_for(pool, p->Cg, mr_conv_grain(p->Cg, threads, 1),
+                                    mr_conv_im2col_task, &j);
+                int64_t tiles = mr_conv_tiles(p, j.len, &j);
+                mr_parallel_for(pool, tiles, 1, mr_conv_gemm_task, &j);
+            }
+        }
     }
     return MINIRT_OK;
 }

@@ -77,10 +77,11 @@ typedef struct mr_conv_params {
 /* The depthwise kernel handles p: 2-D, group == C, M a multiple of C, dilation 1 (any kernel size,
  * stride, padding). */
 bool mr_conv_dw_supported(const mr_conv_params *p);
-/* Y[N, M, oH, oW] = depthwise(X, W) + bias for the whole batch; bias may be NULL. The residual and
- * activation are applied by conv.c afterwards. */
+/* Y[n, m] = depthwise(X, W) + bias for the output channels m of the input-channel planes
+ * i0 .. i1-1, counted over N x C (plane i is image i / C, channel i % C); bias may be NULL. conv.c
+ * splits the planes over the threads and applies the residual and activation afterwards. */
 void mr_conv_dw_run(const mr_conv_params *p, const float *x, const float *w, const float *bias,
-                    float *y);
+                    float *y, int64_t i0, int64_t i1);
 
 /* ---- Winograd (conv_winograd.c) ---- */
 
@@ -92,9 +93,9 @@ size_t mr_conv_wino_packed_bytes(const mr_conv_params *p);
 void mr_conv_wino_pack(const mr_conv_params *p, const float *w, float *packed);
 /* Workspace bytes mr_conv_wino_run needs. */
 size_t mr_conv_wino_workspace(const mr_conv_params *p);
-/* Y = conv(X, W) + bias (bias may be NULL) for the whole batch; the epilogue and residual are
- * applied by conv.c afterwards. */
-void mr_conv_wino_run(const mr_conv_params *p, const float *packed, const float *x,
+/* Y = conv(X, W) + bias (bias may be NULL) for the whole batch, on the pool's threads; the
+ * epilogue and residual are applied by conv.c afterwards. */
+void mr_conv_wino_run(mr_pool *pool, const mr_conv_params *p, const float *packed, const float *x,
                       const float *bias, float *y, void *ws);
 
 #endif

@@ -33,8 +33,8 @@
  * sum, output row by output row, one tap at a time over the output columns whose tap lies inside
  * the input (so padding costs nothing), which compilers vectorise for stride 1.
  *
- * Single-threaded: conv.h does not pass the session's thread count, and a depthwise layer has no
- * GEMM for OpenBLAS's threads to run.
+ * Threads: conv.c splits the (image, input channel) planes over the session's threads; each call
+ * computes a range of them with its own staging buffer on the stack.
  */
 #include <string.h>
 
@@ -140,14 +140,14 @@ bool mr_conv_dw_staged(const mr_conv_params *p) {
 /* Y[n, m] for every (n, m) by direct summation: for each output row, tap by tap over the output
  * columns [lo, hi) whose input column ox*sw - pl + kx*dw lies in [0, W). */
 static void mr_conv_dw_direct(const mr_conv_params *p, const float *x, const float *w,
-                              const float *bias, float *y) {
+                              const float *bias, float *y, int64_t i0, int64_t i1) {
     const int64_t H = p->in[0], W = p->in[1], OH = p->out[0], OW = p->out[1];
     const int64_t kh = p->k[0], kw = p->k[1], sh = p->s[0], sw = p->s[1];
     const int64_t dh = p->d[0], dw = p->d[1], pt = p->pad_begin[0], pl = p->pad_begin[1];
     const int64_t mult = p->M / p->C;
-    for (int64_t n = 0; n < p->N; n++) {
-        for (int64_t m = 0; m < p->M; m++) {
-            const int64_t c = m / mult;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t n = i / p->C, c = i % p->C;
+        for (int64_t m = c * mult; m < (c + 1) * mult; m++) {
             const float *wm = w + m * kh * kw;
             const float b = bias ? bias[m] : 0.0f;
             float *ym = y + (n * p->M + m) * OH * OW;
@@ -205,24 +205,24 @@ typedef void (*mr_conv_dw_band_fn)(const mr_conv_dw_geom *g, const float *buf, c
  */
 static inline __attribute__((always_inline)) void
 mr_conv_dw_drive(const mr_conv_params *p, const mr_conv_dw_geom *g, const float *x, const float *w,
-                 const float *bias, float *y, mr_conv_dw_stage_fn stage, mr_conv_dw_band_fn kern) {
+                 const float *bias, float *y, int64_t i0, int64_t i1, mr_conv_dw_stage_fn stage,
+                 mr_conv_dw_band_fn kern) {
     _Alignas(64) float buf[MR_CONV_DW_BUF];
     const int64_t mult = p->M / p->C, kvol = g->kh * g->kw;
     const int64_t plane_in = g->H * g->W, plane_out = g->OH * g->OW;
     const float *xend = plane_in ? x + p->N * p->C * plane_in : NULL;
     memset(buf, 0,
            (size_t)(((g->band - 1) * g->sh + (g->kh - 1) * g->dh + 1) * g->rs) * sizeof(float));
-    for (int64_t n = 0; n < p->N; n++) {
-        for (int64_t c = 0; c < p->C; c++) {
-            const float *xc = plane_in ? x + (n * p->C + c) * plane_in : NULL;
-            for (int64_t oy0 = 0; oy0 < g->OH; oy0 += g->band) {
-                const int64_t rows = g->OH - oy0 < g->band ? g->OH - oy0 : g->band;
-                stage(g, xc, xend, buf, oy0 * g->sh, (rows - 1) * g->sh + (g->kh - 1) * g->dh + 1);
-                for (int64_t j = 0; j < mult; j++) {
-                    const int64_t m = c * mult + j;
-                    kern(g, buf, w + m * kvol, bias ? bias[m] : 0.0f,
-                         y + (n * p->M + m) * plane_out + oy0 * g->OW, rows);
-                }
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t n = i / p->C, c = i % p->C;
+        const float *xc = plane_in ? x + i * plane_in : NULL;
+        for (int64_t oy0 = 0; oy0 < g->OH; oy0 += g->band) {
+            const int64_t rows = g->OH - oy0 < g->band ? g->OH - oy0 : g->band;
+            stage(g, xc, xend, buf, oy0 * g->sh, (rows - 1) * g->sh + (g->kh - 1) * g->dh + 1);
+            for (int64_t j = 0; j < mult; j++) {
+                const int64_t m = c * mult + j;
+                kern(g, buf, w + m * kvol, bias ? bias[m] : 0.0f,
+                     y + (n * p->M + m) * plane_out + oy0 * g->OW, rows);
             }
         }
     }
@@ -477,7 +477,7 @@ static MR_DW_AVX512 void mr_dw512_any(const mr_conv_dw_geom *g, const float *buf
 
 static MR_DW_AVX512 void mr_conv_dw_run_avx512(const mr_conv_params *p, const mr_conv_dw_geom *g,
                                                const float *x, const float *w, const float *bias,
-                                               float *y) {
+                                               float *y, int64_t i0, int64_t i1) {
     mr_conv_dw_band_fn kern = mr_dw512_any;
     if (g->dh == 1 && (g->sh == 1 || g->sh == 2) && g->kh == g->kw && (g->kh == 3 || g->kh == 5)) {
         if (g->kh == 3)
@@ -485,7 +485,7 @@ static MR_DW_AVX512 void mr_conv_dw_run_avx512(const mr_conv_params *p, const mr
         else
             kern = g->sh == 1 ? mr_dw512_k5s1 : mr_dw512_k5s2;
     }
-    mr_conv_dw_drive(p, g, x, w, bias, y, mr_dw512_stage, kern);
+    mr_conv_dw_drive(p, g, x, w, bias, y, i0, i1, mr_dw512_stage, kern);
 }
 
 /* ---- AVX2 + FMA: 8 output columns per vector ---- */
@@ -651,7 +651,7 @@ static MR_DW_AVX2 void mr_dw256_any(const mr_conv_dw_geom *g, const float *buf, 
 
 static MR_DW_AVX2 void mr_conv_dw_run_avx2(const mr_conv_params *p, const mr_conv_dw_geom *g,
                                            const float *x, const float *w, const float *bias,
-                                           float *y) {
+                                           float *y, int64_t i0, int64_t i1) {
     mr_conv_dw_band_fn kern = mr_dw256_any;
     if (g->dh == 1 && (g->sh == 1 || g->sh == 2) && g->kh == g->kw && (g->kh == 3 || g->kh == 5)) {
         if (g->kh == 3)
@@ -659,23 +659,23 @@ static MR_DW_AVX2 void mr_conv_dw_run_avx2(const mr_conv_params *p, const mr_con
         else
             kern = g->sh == 1 ? mr_dw256_k5s1 : mr_dw256_k5s2;
     }
-    mr_conv_dw_drive(p, g, x, w, bias, y, mr_dw256_stage, kern);
+    mr_conv_dw_drive(p, g, x, w, bias, y, i0, i1, mr_dw256_stage, kern);
 }
 
 #endif /* MR_CONV_DW_X86 */
 
 void mr_conv_dw_run(const mr_conv_params *p, const float *x, const float *w, const float *bias,
-                    float *y) {
+                    float *y, int64_t i0, int64_t i1) {
     const mr_conv_dw_isa isa = mr_conv_dw_isa_for(mr_conv_dw_cap);
     mr_conv_dw_geom g;
     if (isa == MR_CONV_DW_ISA_PORTABLE || !mr_conv_dw_geom_init(p, &g)) {
-        mr_conv_dw_direct(p, x, w, bias, y);
+        mr_conv_dw_direct(p, x, w, bias, y, i0, i1);
         return;
     }
 #if MR_CONV_DW_X86
     if (isa == MR_CONV_DW_ISA_AVX512)
-        mr_conv_dw_run_avx512(p, &g, x, w, bias, y);
+        mr_conv_dw_run_avx512(p, &g, x, w, bias, y, i0, i1);
     else
-        mr_conv_dw_run_avx2(p, &g, x, w, bias, y);
+        mr_conv_dw_run_avx2(p, &g, x, w, bias, y, i0, i1);
 #endif
 }

@@ -825,14 +825,14 @@ static const mr_wino_kernels *mr_wino_pick(void) {
 }
 
 /*
- * The input transform of tiles t0 .. t0+nt-1 of the batch into V, channel by channel (each pass
- * reads one input plane in order and writes each V plane's row in order), one segment of up to vl
- * tiles of a tile row at a time.
+ * The input transform of tiles t0 .. t0+nt-1 of the batch into V, for channels c0 .. c1-1 (each
+ * pass reads one input plane in order and writes each V plane's row in order), one segment of up to
+ * vl tiles of a tile row at a time.
  */
 static void mr_wino_input(const mr_wino_geom *g, int vl, mr_wino_in_fn in, const float *x, float *V,
-                          int64_t t0, int64_t nt) {
+                          int64_t t0, int64_t nt, int64_t c0, int64_t c1) {
     const int64_t per_image = g->TH * g->TW, plane = g->H * g->W;
-    for (int64_t c = 0; c < g->C; c++) {
+    for (int64_t c = c0; c < c1; c++) {
         int64_t img = t0 / per_image, ty = t0 % per_image / g->TW, tx = t0 % g->TW;
         for (int64_t j = 0; j < nt;) {
             int64_t n = g->TW - tx < vl ? g->TW - tx : vl;
@@ -850,11 +850,12 @@ static void mr_wino_input(const mr_wino_geom *g, int vl, mr_wino_in_fn in, const
     }
 }
 
-/* The output transform of the same tiles from Mt, output channel by output channel. */
+/* The output transform of the same tiles from Mt, for output channels m0 .. m1-1. */
 static void mr_wino_output(const mr_wino_geom *g, int vl, mr_wino_out_fn out, const float *Mt,
-                           const float *bias, float *y, int64_t t0, int64_t nt) {
+                           const float *bias, float *y, int64_t t0, int64_t nt, int64_t m0,
+                           int64_t m1) {
     const int64_t per_image = g->TH * g->TW, plane = g->OH * g->OW;
-    for (int64_t m = 0; m < g->M; m++) {
+    for (int64_t m = m0; m < m1; m++) {
         int64_t img = t0 / per_image, ty = t0 % per_image / g->TW, tx = t0 % g->TW;
         const float b = bias ? bias[m] : 0.0f;
         for (int64_t j = 0; j < nt;) {
@@ -873,27 +874,76 @@ static void mr_wino_output(const mr_wino_geom *g, int vl, mr_wino_out_fn out, co
     }
 }
 
+/* What the threads share while transforming one block of tiles. */
+typedef struct mr_wino_job {
+    const mr_wino_geom *g;
+    int vl;
+    mr_wino_in_fn in;
+    mr_wino_out_fn out;
+    const float *U, *x, *bias;
+    float *y, *V, *Mt;
+    int64_t t0, nt; /* the block's tiles */
+} mr_wino_job;
+
+static void mr_wino_input_task(void *arg, int64_t c0, int64_t c1, int thread) {
+    (void)thread;
+    const mr_wino_job *j = arg;
+    mr_wino_input(j->g, j->vl, j->in, j->x, j->V, j->t0, j->nt, c0, c1);
+}
+
+/* Mt[i] = U[i] (M x C) x V[i] (C x nt) for positions i0 .. i1-1. */
+static void mr_wino_gemm_task(void *arg, int64_t i0, int64_t i1, int thread) {
+    (void)thread;
+    const mr_wino_job *j = arg;
+    const mr_wino_geom *g = j->g;
+    for (int64_t i = i0; i < i1; i++)
+        mr_sgemm(false, false, g->M, j->nt, g->C, 1.0f, j->U + i * g->M * g->C, g->C,
+                 j->V + i * g->vs, g->ld, 0.0f, j->Mt + i * g->ms, g->ld);
+}
+
+static void mr_wino_output_task(void *arg, int64_t m0, int64_t m1, int thread) {
+    (void)thread;
+    const mr_wino_job *j = arg;
+    mr_wino_output(j->g, j->vl, j->out, j->Mt, j->bias, j->y, j->t0, j->nt, m0, m1);
+}
+
+/* Channels per chunk: about 4 chunks per thread, at least `min`. */
+static int64_t mr_wino_grain(int64_t n, int threads, int64_t min) {
+    int64_t g = (n + 4 * threads - 1) / (4 * threads);
+    return g < min ? min : g;
+}
+
 /*
  * Y[N, M, OH, OW] = conv(X, W) + bias, block by block of tiles: V = B^T d B into the workspace,
  * Mt[i] = U[i] (M x C) x V[i] (C x tiles) for each position i, then Y = A^T Mt A + bias straight
- * into NCHW. The tile size is the one the weights were packed for (packed[0]).
+ * into NCHW. The tile size is the one the weights were packed for (packed[0]). With several
+ * threads, each of the three steps of a block is split: the input transform by input channel, the
+ * GEMMs by position, the output transform by output channel; every value is computed as with one
+ * thread.
  */
-void mr_conv_wino_run(const mr_conv_params *p, const float *packed, const float *x,
+void mr_conv_wino_run(mr_pool *pool, const mr_conv_params *p, const float *packed, const float *x,
                       const float *bias, float *y, void *ws) {
     mr_wino_geom g;
     mr_wino_geom_init(&g, p, packed[0] == 2.0f ? 2 : 4);
     const mr_wino_kernels *k = mr_wino_pick();
-    const int a2 = g.alpha * g.alpha;
-    const float *U = packed + MR_WINO_HDR;
-    float *V = ws, *Mt = V + a2 * g.vs;
-    mr_wino_in_fn in = g.m == 4 ? k->in4 : k->in2;
-    mr_wino_out_fn out = g.m == 4 ? k->out4 : k->out2;
-    for (int64_t t0 = 0; t0 < g.T; t0 += g.blk) {
-        const int64_t nt = g.T - t0 < g.blk ? g.T - t0 : g.blk;
-        mr_wino_input(&g, k->vl, in, x, V, t0, nt);
-        for (int i = 0; i < a2; i++)
-            mr_sgemm(false, false, g.M, nt, g.C, 1.0f, U + i * g.M * g.C, g.C, V + i * g.vs, g.ld,
-                     0.0f, Mt + i * g.ms, g.ld);
-        mr_wino_output(&g, k->vl, out, Mt, bias, y, t0, nt);
+    const int a2 = g.alpha * g.alpha, threads = mr_pool_threads(pool);
+    mr_wino_job j = {
+        .g = &g,
+        .vl = k->vl,
+        .in = g.m == 4 ? k->in4 : k->in2,
+        .out = g.m == 4 ? k->out4 : k->out2,
+        .U = packed + MR_WINO_HDR,
+        .x = x,
+        .bias = bias,
+        .y = y,
+        .V = ws,
+        .Mt = (float *)ws + a2 * g.vs,
+    };
+    const int64_t cgrain = mr_wino_grain(g.C, threads, 1), mgrain = mr_wino_grain(g.M, threads, 1);
+    for (j.t0 = 0; j.t0 < g.T; j.t0 += g.blk) {
+        j.nt = g.T - j.t0 < g.blk ? g.T - j.t0 : g.blk;
+        mr_parallel_for(pool, g.C, cgrain, mr_wino_input_task, &j);
+        mr_parallel_for(pool, a2, 1, mr_wino_gemm_task, &j);
+        mr_parallel_for(pool, g.M, mgrain, mr_wino_output_task, &j);
     }
 }

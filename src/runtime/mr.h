@@ -31,9 +31,10 @@ typedef struct mr_ctx {
     int64_t max_total_bytes;
     int64_t max_nodes;
     int max_nesting;
-    bool profile; /* time every node of every run */
-    int optimize; /* graph optimization level 0..2 (optimize.c) */
-    int threads;
+    bool profile;          /* time every node of every run */
+    int optimize;          /* graph optimization level 0..2 (optimize.c) */
+    int threads;           /* the option as given; 0 = not set (one thread, OpenBLAS untouched) */
+    struct mr_pool *pool;  /* threads > 1: the session's workers (pool.c); NULL = one thread */
     const char *model_dir; /* during minirt_open only: the model file's directory (external data) */
     char err[MR_ERRLEN];
     int n_problems; /* problems found by open beyond the first (see mr_problem) */
@@ -317,13 +318,32 @@ mr_status mr_check_type(mr_ctx *ctx, const mr_node *node, const char *what, int 
 mr_status mr_read_ints(mr_ctx *ctx, const mr_node *node, const char *what, const mr_tensor *t,
                        int64_t *out, int max, int *n);
 
+/* ---- threads (pool.c) ---- */
+
+typedef struct mr_pool mr_pool;
+/* A loop body: items [begin, end) (at most the loop's grain of them), on thread index `thread`
+ * (0 = the caller, < mr_pool_threads). Each item must be computed the same way whichever thread
+ * runs it and however the items are grouped, so results do not depend on the thread count. */
+typedef void (*mr_task_fn)(void *arg, int64_t begin, int64_t end, int thread);
+/* Start a pool of `threads` threads (the caller and threads - 1 workers); *out = NULL for one
+ * thread. Fewer workers start when the system refuses more (the pool then reports fewer). */
+mr_status mr_pool_create(mr_ctx *ctx, int threads, mr_pool **out);
+/* Stop and join the workers and free the pool; NULL is a no-op. */
+void mr_pool_destroy(mr_ctx *ctx, mr_pool *pool);
+/* Threads the pool runs loops on (1 for NULL). Kernels size per-thread scratch by it. */
+int mr_pool_threads(const mr_pool *pool);
+/* Run fn over items [0, n) in chunks of at most grain items, spread over the pool's threads (all
+ * on the caller when pool is NULL); returns when every chunk is done. Not reentrant. */
+void mr_parallel_for(mr_pool *pool, int64_t n, int64_t grain, mr_task_fn fn, void *arg);
+
 /* ---- BLAS (the only place cblas is called; see blas.c) ---- */
 
 /* C[M x N] = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when ta / tb.
  * Every dimension and leading dimension must be <= INT_MAX (checked by the caller at infer). */
 void mr_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
               int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
-/* Set the BLAS thread count (OpenBLAS keeps it process-wide). */
+/* Set the BLAS thread count (OpenBLAS keeps it process-wide). minirt calls mr_sgemm from its own
+ * threads and sets 1 when the session's thread count is given. */
 void mr_blas_set_threads(int threads);
 /* Largest extent mr_sgemm accepts. */
 #define MR_GEMM_MAX_DIM 2147483647LL

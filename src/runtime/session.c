@@ -435,7 +435,8 @@ static minirt_status mr_session_new(const minirt_options *options, minirt_sessio
 
 static minirt_status mr_session_load(minirt_session *s, const mr_source *src) {
     mr_ctx *ctx = &s->ctx;
-    mr_status st = mr_load_model(ctx, src, &s->g);
+    mr_status st = mr_pool_create(ctx, ctx->threads, &ctx->pool);
+    if (st == MINIRT_OK) st = mr_load_model(ctx, src, &s->g);
     if (st == MINIRT_OK) st = mr_graph_validate(ctx, &s->g);
     if (st == MINIRT_OK) st = mr_session_wire(s);
     if (st == MINIRT_OK) s->loaded = true;
@@ -520,6 +521,7 @@ minirt_status minirt_open(const char *path, const minirt_options *options, minir
 void minirt_close(minirt_session *s) {
     if (!s) return;
     mr_ctx ctx = s->ctx;
+    mr_pool_destroy(&ctx, ctx.pool);
     if (s->fold_data) mr_session_unfold(s);
     mr_free(&ctx, s->fold_data);
     mr_free(&ctx, s->alias);
@@ -782,7 +784,8 @@ minirt_status minirt_run(minirt_session *s, const minirt_tensor *inputs, size_t 
         if (st != MINIRT_OK) return st;
         s->prof_runs = 0;
     }
-    if (ctx->threads > 0) mr_blas_set_threads(ctx->threads);
+    /* the kernels split the work over the session's threads; each GEMM runs on one */
+    if (ctx->threads > 0) mr_blas_set_threads(1);
     if (s->prof_dur) return mr_session_run_profiled(s);
     for (int i = 0; i < g->n_nodes; i++) {
         const mr_node *nd = &g->nodes[i];
