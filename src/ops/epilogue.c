@@ -8,7 +8,7 @@
 #include "conv.h"
 #include "fastmath.h"
 
-void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
+MR_SIMD_CLONES void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
     const float a = e->alpha, b = e->beta;
     switch (e->act) {
     case MR_ACT_NONE:
