@@ -102,7 +102,7 @@ typedef void (*mr_act_f32_fn)(const float *x, float *y, int64_t n, const mr_act_
 typedef void (*mr_act_f64_fn)(const double *x, double *y, int64_t n, const mr_act_params *p);
 
 #define MR_ACT_KERNEL(FN, TYPE, EXPR)                                                              \
-    static void FN(const TYPE *x, TYPE *y, int64_t n, const mr_act_params *p) {                    \
+    MR_SIMD_CLONES static void FN(const TYPE *x, TYPE *y, int64_t n, const mr_act_params *p) {     \
         typedef TYPE T;                                                                            \
         const T a = (T)p->alpha, b = (T)p->beta, g = (T)p->gamma;                                  \
         (void)sizeof(T);                                                                           \

@@ -33,6 +33,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fastmath.h"
 #include "mr.h"
 
 /* Index of each element type in the kernel tables; B8 is bool (1 byte, 0 or 1). */
@@ -124,9 +125,10 @@ static int mr_binary_type_index(int dtype) {
     MR_BINARY_CELEM(OP, i8, int8_t, EXPR)
 
 /* The inner kernel for element function (or macro) ELEM: A of type TA, B of TB, Y of TY; three
- * plain loops the compiler vectorises. */
-#define MR_BINARY_KERNEL(NAME, TA, TB, TY, ELEM)                                                   \
-    static void NAME(const void *pa, const void *pb, void *py, int64_t n, int mode) {              \
+ * plain loops the compiler vectorises. ATTR: MR_SIMD_CLONES for the float32 kernels (the ones
+ * models spend time in), built for AVX-512 and AVX2 too; empty for the others. */
+#define MR_BINARY_KERNEL_ATTR(ATTR, NAME, TA, TB, TY, ELEM)                                        \
+    ATTR static void NAME(const void *pa, const void *pb, void *py, int64_t n, int mode) {         \
         const TA *a = pa;                                                                          \
         const TB *b = pb;                                                                          \
         TY *y = py;                                                                                \
@@ -144,13 +146,16 @@ static int mr_binary_type_index(int dtype) {
         }                                                                                          \
     }
 
+#define MR_BINARY_KERNEL(NAME, TA, TB, TY, ELEM) MR_BINARY_KERNEL_ATTR(, NAME, TA, TB, TY, ELEM)
+
 /* Output type of an arithmetic kernel (the inputs') and of a comparison (bool). */
 #define MR_BINARY_AS_INPUT(T) T
 #define MR_BINARY_AS_BOOL(T) uint8_t
 
 /* Same-type kernels mr_binary_<OP>_k_<type> for the numeric types; YT(T) gives the output type. */
 #define MR_BINARY_KERNELS(OP, YT)                                                                  \
-    MR_BINARY_KERNEL(mr_binary_##OP##_k_f32, float, float, YT(float), mr_binary_##OP##_f32)        \
+    MR_BINARY_KERNEL_ATTR(MR_SIMD_CLONES, mr_binary_##OP##_k_f32, float, float, YT(float),         \
+                          mr_binary_##OP##_f32)                                                    \
     MR_BINARY_KERNEL(mr_binary_##OP##_k_f64, double, double, YT(double), mr_binary_##OP##_f64)     \
     MR_BINARY_KERNEL(mr_binary_##OP##_k_i32, int32_t, int32_t, YT(int32_t), mr_binary_##OP##_i32)  \
     MR_BINARY_KERNEL(mr_binary_##OP##_k_i64, int64_t, int64_t, YT(int64_t), mr_binary_##OP##_i64)  \

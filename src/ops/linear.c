@@ -129,30 +129,63 @@ static mr_status mr_gemm_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     return MINIRT_OK;
 }
 
+/* What the threads share while running one Gemm: column chunks [j0, j1) of Y. */
+typedef struct mr_gemm_job {
+    const mr_gemm_params *p;
+    const float *a, *b, *c;
+    float *y;
+    int64_t chunk;
+} mr_gemm_job;
+
 /*
- * Y[M,N] = beta * C (broadcast; or 0 without C), then Y += alpha * A' * B' in one mr_sgemm,
- * row-major with lda = transA ? M : K and ldb = transB ? K : N. K == 0 leaves Y = beta * C (or 0).
+ * Columns [j0, j1) (in chunks) of Y[M,N] = beta * C (broadcast; or 0 without C), then
+ * Y += alpha * A' * B' by mr_sgemm, row-major with lda = transA ? M : K and ldb = transB ? K : N.
+ * K == 0 leaves Y = beta * C (or 0).
  */
-static mr_status mr_gemm_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
-                             mr_tensor *const *out, void *ws) {
-    (void)ctx;
-    (void)ws;
-    const mr_gemm_params *p = node->params;
-    int64_t M = p->M, N = p->N, K = p->K;
-    float *y = out[0]->data;
-    const mr_tensor *c = node->n_in > 2 ? in[2] : NULL;
-    if (c) {
-        const float *cd = c->data;
+static void mr_gemm_task(void *arg, int64_t t0, int64_t t1, int thread) {
+    (void)thread;
+    const mr_gemm_job *jb = arg;
+    const mr_gemm_params *p = jb->p;
+    const int64_t M = p->M, N = p->N, K = p->K;
+    const int64_t j0 = t0 * jb->chunk, j1 = t1 * jb->chunk < N ? t1 * jb->chunk : N;
+    float *y = jb->y;
+    if (jb->c) {
         int64_t rs = p->c_rows == 1 ? 0 : p->c_cols, cs = p->c_cols == 1 ? 0 : 1;
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                y[i * N + j] = p->beta * cd[i * rs + j * cs];
+            for (int64_t j = j0; j < j1; j++)
+                y[i * N + j] = p->beta * jb->c[i * rs + j * cs];
     } else if (K == 0) {
-        memset(y, 0, (size_t)(M * N) * sizeof(float));
+        for (int64_t i = 0; i < M; i++)
+            memset(y + i * N + j0, 0, (size_t)(j1 - j0) * sizeof(float));
     }
     if (K > 0)
-        mr_sgemm(p->ta, p->tb, M, N, K, p->alpha, in[0]->data, p->ta ? M : K, in[1]->data,
-                 p->tb ? K : N, c ? 1.0f : 0.0f, y, N);
+        mr_sgemm(p->ta, p->tb, M, j1 - j0, K, p->alpha, jb->a, p->ta ? M : K,
+                 jb->b + (p->tb ? j0 * K : j0), p->tb ? K : N, jb->c ? 1.0f : 0.0f, y + j0, N);
+}
+
+/*
+ * Wide products are cut into chunks of MR_GEMM_CHUNK columns that the session's threads share
+ * (the batch-1 fully connected layer is a matrix-vector product bound by reading B: two threads
+ * read it twice as fast). The cut depends on the shape alone, so the results do not depend on the
+ * thread count (OpenBLAS's rounding of an element can depend on the cut).
+ */
+#define MR_GEMM_CHUNK 256
+static mr_status mr_gemm_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
+                             mr_tensor *const *out, void *ws) {
+    (void)ws;
+    const mr_gemm_params *p = node->params;
+    mr_gemm_job jb = {
+        .p = p,
+        .a = in[0]->data,
+        .b = in[1]->data,
+        .c = node->n_in > 2 && in[2] ? in[2]->data : NULL,
+        .y = out[0]->data,
+        .chunk = p->N,
+    };
+    if (p->M == 0 || p->N == 0) return MINIRT_OK;
+    if (p->N >= 2 * MR_GEMM_CHUNK && p->M * p->N * p->K >= ((int64_t)1 << 18))
+        jb.chunk = MR_GEMM_CHUNK;
+    mr_parallel_for(ctx->pool, (p->N + jb.chunk - 1) / jb.chunk, 1, mr_gemm_task, &jb);
     return MINIRT_OK;
 }
 
