@@ -22,12 +22,15 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define MR_POOL_PAUSE() _mm_pause()
-#else
-#define MR_POOL_PAUSE() ((void)0)
-#endif
+/*
+ * The polling loops re-read an atomic and nothing else: no PAUSE instruction. Under a hypervisor
+ * (KVM's pause-loop exiting, AMD's pause filter), a vCPU running PAUSE in a loop is taken for one
+ * spinning on a lock held by a preempted vCPU and may be made to yield. With PAUSE, 2-thread runs
+ * on this project's KVM host were at times 1.5x slower for minutes (Winograd layers no faster than
+ * on one thread, as if the worker missed every loop) while other processes ran at full speed; that
+ * PAUSE was the cause is likely but was not proven, since those periods could not be provoked.
+ */
+#define MR_POOL_PAUSE() __asm__ __volatile__("" ::: "memory")
 
 #include "mr.h"
 
