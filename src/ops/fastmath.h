@@ -1,6 +1,6 @@
 /*
- * fastmath.h - branch-free float32 building blocks that the compiler can vectorise (a select written
- * as a bit blend, and exp), shared by the activation ops and the fused Conv epilogue.
+ * fastmath.h - branch-free float32 building blocks that the compiler can vectorise (a select
+ * written as a bit blend, and exp), shared by the activation ops and the fused Conv epilogue.
  */
 #ifndef MR_FASTMATH_H
 #define MR_FASTMATH_H
@@ -12,10 +12,22 @@
  * MR_SIMD_CLONES on a loop function: the compiler builds it for AVX-512, AVX2 and baseline x86-64
  * and the loader picks the one the CPU supports (GCC and clang target_clones, through an ifunc), so
  * the vectorised loops run 16 or 8 lanes wide where the CPU can, with one portable source. Every
- * clone computes the same formula; empty where target_clones is not available.
+ * clone computes the same formula; empty where target_clones is not available, and in builds with
+ * AddressSanitizer, ThreadSanitizer or MemorySanitizer, whose instrumentation of the ifunc
+ * resolvers would run before the sanitizer's runtime is set up (a crash at load).
  */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
+    __has_feature(memory_sanitizer)
+#define MR_NO_SIMD_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MR_NO_SIMD_CLONES 1
+#endif
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) &&                             \
-    (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__) && __GNUC__ >= 6)
+    (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__) && __GNUC__ >= 6) &&           \
+    !defined(MR_NO_SIMD_CLONES)
 #define MR_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MR_SIMD_CLONES

@@ -4,10 +4,12 @@
  * A pool of T threads is the calling thread plus T - 1 workers started at open. mr_parallel_for
  * publishes one loop (function, argument, item count, grain) and bumps a generation counter; every
  * thread, the caller included, then takes chunks of at most `grain` items from a shared atomic
- * counter until none are left, and the caller waits until every worker has finished its last
- * chunk. Chunks are handed out dynamically, so a thread slowed by the host's other load simply
- * takes fewer of them; since each item is computed the same way whichever thread runs it, the
- * results never depend on the thread count or on the schedule.
+ * counter until none are left, and the caller waits until every worker that joined the loop has
+ * finished its last chunk. A worker that arrives after the caller has run out of chunks does not
+ * join, so a worker the system has not scheduled in time delays nothing. Chunks are handed out
+ * dynamically, so a thread slowed by the host's other load simply takes fewer of them; since each
+ * item is computed the same way whichever thread runs it, the results never depend on the thread
+ * count or on the schedule.
  *
  * Workers spin for a short while (MR_POOL_SPIN_NS) after a loop before sleeping on a condition
  * variable: the loops of one run come back to back (several per Conv layer), and waking a sleeping
@@ -51,8 +53,14 @@ struct mr_pool {
     int64_t n, grain;
     atomic_uint_fast64_t gen; /* loops published so far */
     atomic_int_fast64_t next; /* first item not yet taken */
-    atomic_int busy;          /* workers still in the current loop */
+    /* who takes part in the current loop: the loop's number (low 32 bits of gen) in bits 32..63,
+     * MR_POOL_CLOSED once the caller has finished its share, and the workers inside the loop in
+     * the low bits. A worker joins (CAS) only an open loop of the number it was woken for. */
+    atomic_uint_fast64_t state;
 };
+
+#define MR_POOL_CLOSED ((uint_fast64_t)1 << 31)
+#define MR_POOL_ACTIVE (MR_POOL_CLOSED - 1)
 
 typedef struct mr_pool_worker {
     mr_pool *pool;
@@ -100,8 +108,16 @@ static void *mr_pool_main(void *p) {
             if (stop) return NULL;
         }
         seen = g;
+        /* Join the loop unless the caller has already closed it (it took every chunk itself while
+         * this thread was late: then there is nothing to do, and it must not wait for us). */
+        uint_fast64_t st = atomic_load_explicit(&pool->state, memory_order_acquire);
+        bool joined = false;
+        while (!joined && st >> 32 == (g & 0xffffffffu) && !(st & MR_POOL_CLOSED))
+            joined = atomic_compare_exchange_weak_explicit(
+                &pool->state, &st, st + 1, memory_order_acquire, memory_order_acquire);
+        if (!joined) continue;
         mr_pool_drain(pool, thread);
-        atomic_fetch_sub_explicit(&pool->busy, 1, memory_order_release);
+        atomic_fetch_sub_explicit(&pool->state, 1, memory_order_release);
     }
 }
 
@@ -128,7 +144,7 @@ mr_status mr_pool_create(mr_ctx *ctx, int threads, mr_pool **out) {
     pool->workers = ws;
     atomic_init(&pool->gen, 0);
     atomic_init(&pool->next, 0);
-    atomic_init(&pool->busy, 0);
+    atomic_init(&pool->state, 0);
     /* Worker i (1 .. threads-1) runs as thread index i; the caller is 0. A worker that cannot be
      * started (the system's thread limit) leaves the pool smaller: the loops still run, on fewer
      * threads, with the same results. */
@@ -175,13 +191,18 @@ void mr_parallel_for(mr_pool *pool, int64_t n, int64_t grain, mr_task_fn fn, voi
     pool->n = n;
     pool->grain = grain;
     atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->busy, pool->started, memory_order_relaxed);
+    uint_fast64_t g = atomic_load_explicit(&pool->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&pool->state, (g & 0xffffffffu) << 32, memory_order_release);
     /* publish under the mutex so that a worker about to sleep cannot miss the wake-up */
     pthread_mutex_lock(&pool->mu);
-    atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);
+    atomic_store_explicit(&pool->gen, g, memory_order_release);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     mr_pool_drain(pool, 0);
-    while (atomic_load_explicit(&pool->busy, memory_order_acquire) > 0)
+    /* close the loop to latecomers, then wait for the workers still inside it */
+    uint_fast64_t st = atomic_fetch_or_explicit(&pool->state, MR_POOL_CLOSED, memory_order_acq_rel);
+    while (st & MR_POOL_ACTIVE) {
         MR_POOL_PAUSE();
+        st = atomic_load_explicit(&pool->state, memory_order_acquire);
+    }
 }
