@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,8 +165,85 @@ static void test_no_fusion(void **state) {
     mb_free(&b);
 }
 
+/* y[m][oy][ox] = b[m] + sum over c, ky, kx of w[m][c][ky][kx] * x[c][oy+ky-1][ox+kx-1] (pads 1). */
+static void conv3x3_ref(const float *x, const float *w, const float *bias, float *y, int C, int M,
+                        int H, int W) {
+    for (int m = 0; m < M; m++)
+        for (int oy = 0; oy < H; oy++)
+            for (int ox = 0; ox < W; ox++) {
+                double acc = bias[m];
+                for (int c = 0; c < C; c++)
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++) {
+                            int iy = oy + ky - 1, ix = ox + kx - 1;
+                            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                            acc += (double)w[((m * C + c) * 3 + ky) * 3 + kx] *
+                                   x[(c * H + iy) * W + ix];
+                        }
+                y[(m * H + oy) * W + ox] = (float)acc;
+            }
+}
+
+/*
+ * A Conv run by Winograd keeps only its transformed weights: the session frees W at the first
+ * plan. Later plans at other input shapes (symbolic H and W) must still compute the right thing,
+ * with Winograd, on one thread and on two.
+ */
+static void test_winograd_weights_replaced(void **state) {
+    (void)state;
+    enum { C = 64, M = 64 };
+    static const int64_t xd[4] = {1, C, -1, -1}, wd[4] = {M, C, 3, 3}, bd[1] = {M};
+    static float w[M * C * 9], bias[M];
+    fill(w, M * C * 9, 11);
+    fill(bias, M, 12);
+    for (int threads = 1; threads <= 2; threads++) {
+        mb b;
+        mb_init(&b, 13);
+        mb_input(&b, "x", 4, xd);
+        mb_init_tensor(&b, mb_tensor(&b, "W", 4, wd, w, RAW));
+        mb_init_tensor(&b, mb_tensor(&b, "B", 1, bd, bias, RAW));
+        conv(&b, "conv", "x,W,B", "y");
+        mb_output(&b, "y");
+        size_t len;
+        uint8_t *buf = mb_pack(&b, &len);
+        minirt_options o;
+        minirt_options_init(&o);
+        o.profile = 1;
+        o.threads = threads;
+        minirt_session *s = NULL;
+        if (minirt_open_memory(buf, len, &o, &s) != MINIRT_OK)
+            fail_msg("open: %s", minirt_errmsg(s));
+        static const int hw[][2] = {{16, 16}, {7, 9}, {24, 20}, {16, 16}, {3, 30}};
+        for (size_t r = 0; r < sizeof(hw) / sizeof(hw[0]); r++) {
+            const int H = hw[r][0], W = hw[r][1];
+            float *x = malloc((size_t)(C * H * W) * sizeof(float));
+            float *want = malloc((size_t)(M * H * W) * sizeof(float));
+            assert_non_null(x);
+            assert_non_null(want);
+            fill(x, C * H * W, 13 + (unsigned)r);
+            conv3x3_ref(x, w, bias, want, C, M, H, W);
+            int64_t dims[4] = {1, C, H, W};
+            minirt_tensor in = {NULL, MINIRT_FLOAT32, 4, dims, x}, out;
+            if (minirt_run(s, &in, 1) != MINIRT_OK) fail_msg("run: %s", minirt_errmsg(s));
+            assert_int_equal(minirt_get_output(s, 0, &out), MINIRT_OK);
+            assert_int_equal(out.dims[2], H);
+            assert_int_equal(out.dims[3], W);
+            char what[64];
+            snprintf(what, sizeof(what), "%dx%d, %d thread(s)", H, W, threads);
+            mrt_assert_close(out.data, want, M * H * W, 1e-4, 1e-4, what);
+            const char *sum = minirt_profile_summary(s);
+            if (!strstr(sum, "winograd")) fail_msg("%s: not Winograd:\n%s", what, sum);
+            free(x);
+            free(want);
+        }
+        minirt_close(s);
+        mb_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_winograd_weights_replaced),
         cmocka_unit_test(test_conv_bn_add_relu),
         cmocka_unit_test(test_silu_and_clip),
         cmocka_unit_test(test_no_fusion),

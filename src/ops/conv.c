@@ -22,7 +22,7 @@
 #include "mr.h"
 
 /* Workspace budget for one im2col block (bytes). */
-#define MR_CONV_WS_BUDGET ((int64_t)8 << 20)
+#define MR_CONV_WS_BUDGET ((int64_t)1 << 20)
 #define MR_CONV_MIN_BLOCK 64
 
 mr_status mr_conv_parse_attrs(mr_ctx *ctx, const mr_node *node, mr_conv_attrs *a) {
@@ -303,10 +303,17 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     const mr_tensor *R = p->residual_input >= 0 ? in[p->residual_input] : NULL;
     if (R && (st = mr_conv_residual_plan(ctx, node, p, R, out[0])) != MINIRT_OK) return st;
 
-    /* the algorithm: the fastest valid one */
+    /* the algorithm: the fastest valid one. Once the Winograd weights have replaced W (freed by
+     * the session, see below), Winograd stays: it is valid at any input shape of this node. */
     p->algo = MR_CONV_IM2COL;
     node->algo = "im2col+gemm";
-    if (pointwise) {
+    const bool w_dropped = p->packed && !W->data;
+    if (w_dropped) {
+        p->algo = MR_CONV_WINOGRAD;
+        node->algo = "winograd";
+        node->workspace = mr_conv_wino_workspace_packed(p, p->packed);
+        return MINIRT_OK;
+    } else if (pointwise) {
         p->algo = MR_CONV_POINTWISE;
         node->algo = "gemm-1x1";
     } else if (mr_conv_dw_supported(p)) {
@@ -316,7 +323,9 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         if ((st = mr_conv_wino_prepare(ctx, node, p, W)) != MINIRT_OK) return st;
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
-        node->workspace = mr_conv_wino_workspace(p);
+        node->workspace = mr_conv_wino_workspace_packed(p, p->packed);
+        /* the packed weights replace W: the session frees W when nothing else reads it */
+        node->drop_inputs = 1u << 1;
         return MINIRT_OK;
     }
     p->block = P;

@@ -91,8 +91,10 @@ bool mr_conv_wino_supported(const mr_conv_params *p);
 size_t mr_conv_wino_packed_bytes(const mr_conv_params *p);
 /* Transform W [M, C, 3, 3] into packed (mr_conv_wino_packed_bytes(p) bytes). */
 void mr_conv_wino_pack(const mr_conv_params *p, const float *w, float *packed);
-/* Workspace bytes mr_conv_wino_run needs. */
+/* Workspace bytes mr_conv_wino_run needs, with weights packed for p's preferred tile size, or
+ * with the tile size `packed` was made for (which stays valid at any input shape). */
 size_t mr_conv_wino_workspace(const mr_conv_params *p);
+size_t mr_conv_wino_workspace_packed(const mr_conv_params *p, const float *packed);
 /* Y = conv(X, W) + bias (bias may be NULL) for the whole batch, on the pool's threads; the
  * epilogue and residual are applied by conv.c afterwards. */
 void mr_conv_wino_run(mr_pool *pool, const mr_conv_params *p, const float *packed, const float *x,

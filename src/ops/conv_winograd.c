@@ -20,8 +20,11 @@
  * up to `blk` tiles (tiles are numbered over the whole batch, row-major per image):
  * V[alpha^2][C][ld] and Mt[alpha^2][M][ld], ld >= blk a multiple of 16 (planes padded to an odd
  * number of cache lines). Blocks keep V and Mt in the caches and the workspace bounded whatever the
- * batch: at most ~4 MB, and 32 tiles' worth (more) only for layers with over ~900 (F(4,3)) or
- * ~2000 (F(2,3)) channels in and out together.
+ * batch: at most ~1 MB, and 32 tiles' worth (more) only for layers with over ~220 (F(4,3)) or
+ * ~500 (F(2,3)) channels in and out together. (4 MB blocks measured no faster on ResNets.)
+ *
+ * Memory: U replaces W. conv.c asks the session to free W once U is made (mr_node.drop_inputs),
+ * and keeps Winograd for the node at every later input shape, where it stays valid.
  *
  * mr_conv_wino_supported and the choice between F(4,3) and F(2,3) use a cost model of the three
  * algorithms fitted to measurements (above mr_wino_cost).
@@ -61,7 +64,7 @@
  * their speed depends on these numbers.
  */
 #define MR_WINO_GEMM_SMALL 1000000
-#define MR_WINO_BLOCK_BYTES ((int64_t)4 << 20)
+#define MR_WINO_BLOCK_BYTES ((int64_t)1 << 20)
 #define MR_WINO_MIN_SMALL 12
 #define MR_WINO_MIN_BLOCK 32
 /* Tiles per segment at most (the AVX-512 vector width), and the V / Mt row alignment. */
@@ -247,11 +250,19 @@ void mr_conv_wino_pack(const mr_conv_params *p, const float *w, float *packed) {
         }
 }
 
-size_t mr_conv_wino_workspace(const mr_conv_params *p) {
+static size_t mr_wino_workspace_m(const mr_conv_params *p, int m) {
     mr_wino_geom g;
-    mr_wino_geom_init(&g, p, mr_wino_tile(p));
+    mr_wino_geom_init(&g, p, m);
     int64_t a2 = g.alpha * g.alpha;
     return (size_t)(a2 * (g.vs + g.ms)) * sizeof(float);
+}
+
+size_t mr_conv_wino_workspace(const mr_conv_params *p) {
+    return mr_wino_workspace_m(p, mr_wino_tile(p));
+}
+
+size_t mr_conv_wino_workspace_packed(const mr_conv_params *p, const float *packed) {
+    return mr_wino_workspace_m(p, packed[0] == 2.0f ? 2 : 4);
 }
 
 /*

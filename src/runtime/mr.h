@@ -199,12 +199,16 @@ typedef struct mr_node {
     int n_attr;
     mr_attr *attr;
     const struct mr_op *op;
-    void *params;     /* the op's parsed attributes (from prepare), freed with mr_free */
-    size_t workspace; /* bytes of scratch the op needs at the current shapes (set by infer) */
-    bool folded;      /* run at plan time; skipped by minirt_run */
-    mr_fusion fuse;   /* set by the optimizer for ops with MR_OP_FUSES */
-    const char *algo; /* the algorithm infer chose (static string, for profiles), or NULL */
-    int64_t flops;    /* floating-point operations per run at the current shapes (infer), or 0 */
+    void *params;         /* the op's parsed attributes (from prepare), freed with mr_free */
+    size_t workspace;     /* bytes of scratch the op needs at the current shapes (set by infer) */
+    uint32_t drop_inputs; /* set by infer: bit i = constant input i has been copied into the op's
+                             own form (e.g. Winograd-transformed weights) and is not read again;
+                             the session frees it if no other node reads it and it is not an
+                             output (its shape stays; its data becomes NULL) */
+    bool folded;          /* run at plan time; skipped by minirt_run */
+    mr_fusion fuse;       /* set by the optimizer for ops with MR_OP_FUSES */
+    const char *algo;     /* the algorithm infer chose (static string, for profiles), or NULL */
+    int64_t flops; /* floating-point operations per run at the current shapes (infer), or 0 */
 } mr_node;
 
 typedef struct mr_graph {

@@ -149,6 +149,29 @@ static mr_status mr_session_fold(minirt_session *s, mr_node *n, mr_tensor **io) 
  * whose inputs are all known at plan time (shape arithmetic such as Shape -> Gather -> Concat ->
  * Reshape, and anything computed from constants alone) are run here once and skipped by minirt_run.
  */
+/*
+ * Free the constant inputs node n asked to drop (mr_node.drop_inputs) that no other node input
+ * reads and that are not graph outputs: weights an op has transformed into a form of its own are
+ * then stored once.
+ */
+static void mr_session_drop(minirt_session *s, mr_node *n) {
+    mr_graph *g = &s->g;
+    for (int i = 0; i < n->n_in && i < 32; i++) {
+        int v = n->in[i];
+        if (!(n->drop_inputs & (1u << i)) || v < 0) continue;
+        mr_value *val = &g->values[v];
+        if (val->kind != MR_VALUE_CONST || val->is_output || !val->t.data) continue;
+        int readers = 0;
+        for (int j = 0; j < g->n_nodes; j++)
+            for (int k = 0; k < g->nodes[j].n_in; k++)
+                readers += g->nodes[j].in[k] == v;
+        if (readers != 1) continue;
+        mr_free(&s->ctx, val->t.data);
+        val->t.data = NULL;
+    }
+    n->drop_inputs = 0;
+}
+
 static mr_status mr_session_infer(minirt_session *s) {
     mr_ctx *ctx = &s->ctx;
     mr_graph *g = &s->g;
@@ -174,7 +197,9 @@ static mr_status mr_session_infer(minirt_session *s) {
             t->dtype = 0;
         }
         n->workspace = 0;
+        n->drop_inputs = 0;
         st = n->op->infer(ctx, n, io, io + n->n_in);
+        if (st == MINIRT_OK && n->drop_inputs) mr_session_drop(s, n);
         for (int o = 0; o < n->n_out && st == MINIRT_OK; o++) {
             int v = n->out[o];
             if (v < 0) continue;
