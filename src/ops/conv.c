@@ -541,11 +541,11 @@ static void mr_conv_gemm_task(void *arg, int64_t t0, int64_t t1, int thread) {
  * then the same for any number of threads. Wide blocks are cut into column ranges of about
  * MR_CONV_TILE_COLS (each tile repacks W, a small cost against its len x Mg x K multiply-adds);
  * narrow ones with many output channels (the late 7x7 and 14x14 layers) into up to four row
- * ranges of 128 or more (each repacks the block's columns, so not more than needed for a few
+ * ranges of 64 or more (each repacks the block's columns, so not more than needed for a few
  * threads); small ones stay whole.
  */
 #define MR_CONV_TILE_COLS 512
-#define MR_CONV_TILE_ROWS 128
+#define MR_CONV_TILE_ROWS 64
 static int64_t mr_conv_tiles(const mr_conv_params *p, int64_t len, mr_conv_job *j) {
     j->split_m = false;
     j->chunk = len;
