@@ -182,17 +182,25 @@ static mr_status mr_conv_residual_plan(mr_ctx *ctx, mr_node *node, mr_conv_param
     return MINIRT_OK;
 }
 
-/* Transform constant weights for Winograd once; kept while W stays the same tensor. */
-static mr_status mr_conv_wino_prepare(mr_ctx *ctx, mr_node *node, mr_conv_params *p,
-                                      const mr_tensor *W) {
-    size_t bytes = mr_conv_wino_packed_bytes(p);
-    if (p->packed && p->packed_from == W->data && p->packed_bytes == bytes) return MINIRT_OK;
+/* Transform constant weights for algorithm algo (Winograd or the direct pointwise kernel) once;
+ * kept while W stays the same tensor. */
+static mr_status mr_conv_pack(mr_ctx *ctx, mr_node *node, mr_conv_params *p, const mr_tensor *W,
+                              int algo) {
+    size_t bytes =
+        algo == MR_CONV_WINOGRAD ? mr_conv_wino_packed_bytes(p) : mr_conv_pw_packed_bytes(p);
+    if (p->packed && p->packed_algo == algo && p->packed_from == W->data &&
+        p->packed_bytes == bytes)
+        return MINIRT_OK;
     mr_free(ctx, p->packed);
     p->packed = NULL;
     if ((int64_t)bytes > ctx->max_tensor_bytes)
-        return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "Winograd weights are too large");
+        return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "packed weights are too large");
     if (!(p->packed = mr_alloc(ctx, bytes))) return mr_nomem(ctx);
-    mr_conv_wino_pack(p, W->data, p->packed);
+    if (algo == MR_CONV_WINOGRAD)
+        mr_conv_wino_pack(p, W->data, p->packed);
+    else
+        mr_conv_pw_pack(p, W->data, p->packed);
+    p->packed_algo = algo;
     p->packed_from = W->data;
     p->packed_bytes = bytes;
     return MINIRT_OK;
@@ -308,7 +316,15 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     p->algo = MR_CONV_IM2COL;
     node->algo = "im2col+gemm";
     const bool w_dropped = p->packed && !W->data;
-    if (w_dropped) {
+    if ((w_dropped && p->packed_algo == MR_CONV_POINTWISE_DIRECT) ||
+        (pointwise && W->data && mr_conv_pw_available())) {
+        if (!w_dropped && (st = mr_conv_pack(ctx, node, p, W, MR_CONV_POINTWISE_DIRECT))) return st;
+        p->algo = MR_CONV_POINTWISE_DIRECT;
+        node->algo = "pointwise";
+        /* the packed weights replace W: the session frees W when nothing else reads it */
+        node->drop_inputs = 1u << 1;
+        return MINIRT_OK;
+    } else if (w_dropped) {
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
         node->workspace = mr_conv_wino_workspace_packed(p, p->packed);
@@ -320,7 +336,7 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         p->algo = MR_CONV_DEPTHWISE;
         node->algo = "depthwise";
     } else if (W->data && mr_conv_wino_supported(p)) {
-        if ((st = mr_conv_wino_prepare(ctx, node, p, W)) != MINIRT_OK) return st;
+        if ((st = mr_conv_pack(ctx, node, p, W, MR_CONV_WINOGRAD)) != MINIRT_OK) return st;
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
         node->workspace = mr_conv_wino_workspace_packed(p, p->packed);
@@ -476,6 +492,8 @@ typedef struct mr_conv_job {
     float *col;
     bool split_m;  /* tiles are row ranges (else column ranges) */
     int64_t chunk; /* rows or columns per tile */
+    /* direct pointwise: tiles of rows x cols per (image, group) */
+    int64_t rows, cols, tiles_m, tiles_q;
 } mr_conv_job;
 
 /* im2col of the job's block, channels [c0, c1). */
@@ -564,6 +582,44 @@ static int64_t mr_conv_tiles(const mr_conv_params *p, int64_t len, mr_conv_job *
     return (len + j->chunk - 1) / j->chunk;
 }
 
+/*
+ * Tiles of the direct pointwise kernel: column ranges of MR_PW_NC while there are at least about
+ * four per thread, else fewer and also row ranges (multiples of MR_PW_MR). The kernel computes
+ * every output the same way in any tile, so this cut may depend on the thread count.
+ */
+static void mr_conv_pw_tiles(const mr_conv_params *p, int threads, mr_conv_job *j) {
+    const int64_t P = p->P, Mg = p->Mg, want = 4 * (int64_t)threads;
+    const int64_t units = p->N * p->group;
+    j->cols = P < MR_PW_NC ? P : MR_PW_NC;
+    j->tiles_q = (P + j->cols - 1) / j->cols;
+    j->rows = Mg;
+    if (threads > 1 && units * j->tiles_q < want) {
+        int64_t split = (want + units * j->tiles_q - 1) / (units * j->tiles_q);
+        int64_t rows = (Mg + split - 1) / split;
+        rows = (rows + MR_PW_MR - 1) / MR_PW_MR * MR_PW_MR;
+        if (rows < 4 * MR_PW_MR) rows = 4 * MR_PW_MR;
+        if (rows < Mg) j->rows = rows;
+    }
+    j->tiles_m = (Mg + j->rows - 1) / j->rows;
+}
+
+/* Direct pointwise tiles [t0, t1): (image, group, row range, column range), then their epilogue. */
+static void mr_conv_pw_task(void *arg, int64_t t0, int64_t t1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t tq = t % j->tiles_q, tm = t / j->tiles_q % j->tiles_m;
+        const int64_t ng = t / (j->tiles_q * j->tiles_m), n = ng / p->group, g = ng % p->group;
+        const int64_t r0 = tm * j->rows, r1 = r0 + j->rows < p->Mg ? r0 + j->rows : p->Mg;
+        const int64_t q0 = tq * j->cols, q1 = q0 + j->cols < p->P ? q0 + j->cols : p->P;
+        mr_conv_pw_run(p, p->packed, j->X + (n * p->C + g * p->Cg) * p->in_size, g,
+                       j->B ? j->B + g * p->Mg : NULL, j->Y + (n * p->M + g * p->Mg) * p->P, r0, r1,
+                       q0, q1);
+        mr_conv_finish(p, j->R, j->Y, n, g * p->Mg + r0, g * p->Mg + r1, q0, q1);
+    }
+}
+
 /* Depthwise over input-channel planes [i0, i1) (flat over N x C), then their epilogue. */
 static void mr_conv_dw_task(void *arg, int64_t i0, int64_t i1, int thread) {
     (void)thread;
@@ -612,6 +668,11 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
         const int64_t planes = p->N * p->C, per = p->P * (p->M / p->C) + 1;
         mr_parallel_for(pool, planes, mr_conv_grain(planes, threads, 4096 / per + 1),
                         mr_conv_dw_task, &j);
+        return MINIRT_OK;
+    }
+    if (p->algo == MR_CONV_POINTWISE_DIRECT) {
+        mr_conv_pw_tiles(p, threads, &j);
+        mr_parallel_for(pool, p->N * p->group * j.tiles_m * j.tiles_q, 1, mr_conv_pw_task, &j);
         return MINIRT_OK;
     }
     if (p->algo == MR_CONV_WINOGRAD) {

@@ -5,7 +5,8 @@
  * algorithms conv.c chooses between per layer:
  *
  *   im2col + GEMM    the general path and the reference (conv.c)
- *   pointwise        1x1, stride 1, no padding: GEMM straight on X (conv.c)
+ *   pointwise        1x1, stride 1, no padding: a direct AVX-512 kernel on X with packed W
+ *                    (conv_pointwise.c), or a GEMM straight on X (conv.c) without AVX-512
  *   depthwise        group == C, M a multiple of C, 2-D, any kernel/stride/dilation/padding:
  *                    direct SIMD kernel (conv_depthwise.c)
  *   winograd         3x3, stride 1, dilation 1, group 1: F(4x4, 3x3) / F(2x2, 3x3)
@@ -23,7 +24,13 @@ void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n);
 
 enum { MR_PAD_NOTSET, MR_PAD_VALID, MR_PAD_SAME_UPPER, MR_PAD_SAME_LOWER };
 
-enum { MR_CONV_IM2COL = 0, MR_CONV_POINTWISE, MR_CONV_DEPTHWISE, MR_CONV_WINOGRAD };
+enum {
+    MR_CONV_IM2COL = 0,
+    MR_CONV_POINTWISE,
+    MR_CONV_DEPTHWISE,
+    MR_CONV_WINOGRAD,
+    MR_CONV_POINTWISE_DIRECT
+};
 
 /* The attributes Conv and ConvTranspose share, parsed once by mr_conv_parse_attrs. A list of
  * length 0 is absent (the default: stride 1, dilation 1, no pads, kernel from W). */
@@ -68,6 +75,7 @@ typedef struct mr_conv_params {
     int64_t res_stride[3];
     /* algorithm state made at infer from constant weights (e.g. Winograd-transformed W) */
     float *packed;
+    int packed_algo;         /* MR_CONV_WINOGRAD or MR_CONV_POINTWISE_DIRECT */
     const void *packed_from; /* the W data it was made from */
     size_t packed_bytes;
 } mr_conv_params;
@@ -82,6 +90,24 @@ bool mr_conv_dw_supported(const mr_conv_params *p);
  * splits the planes over the threads and applies the residual and activation afterwards. */
 void mr_conv_dw_run(const mr_conv_params *p, const float *x, const float *w, const float *bias,
                     float *y, int64_t i0, int64_t i1);
+
+/* ---- direct pointwise (conv_pointwise.c) ---- */
+
+/* Rows per packed weight panel (a tile's rows start at a multiple), and columns per block. */
+#define MR_PW_MR 12
+#define MR_PW_NC 256
+/* Whether the direct 1x1 kernel runs on this CPU (AVX-512F); otherwise the GEMM path is used. */
+bool mr_conv_pw_available(void);
+/* Bytes of packed weights for p, and packing W [M, Cg] into them (panels of MR_PW_MR rows per
+ * group, k-major, zero rows past Mg). */
+size_t mr_conv_pw_packed_bytes(const mr_conv_params *p);
+void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed);
+/* Y[m][q] = bias[m] + sum_k W[m][k] X[k][q] of group g for rows [r0, r1) (r0 a multiple of
+ * MR_PW_MR) and positions [q0, q1): xg = the image's group input [Cg][P], bg = the group's bias or
+ * NULL, yg = the group's output [Mg][P]. Each output is one FMA chain over k, whatever the range.
+ */
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
+                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1);
 
 /* ---- Winograd (conv_winograd.c) ---- */
 

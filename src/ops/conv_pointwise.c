@@ -1,0 +1,131 @@
+/*
+ * conv_pointwise.c - a direct AVX-512 kernel for 1x1 Conv with stride 1 and no padding (the
+ * expand / project layers of MobileNet, EfficientNet and ResNet's bottlenecks):
+ *
+ *     Y[m][q] = sum_k W[m][k] * X[k][q]        for one image and group, q over the H*W positions
+ *
+ * with X read in place (NCHW: each input channel is one contiguous row of positions) instead of
+ * being packed by the BLAS for every call, and W packed once at plan time into panels of
+ * MR_PW_MR rows, k-major: panel[k][r] = W[p*MR + r][k] (rows past M are zero), so that the kernel
+ * reads it sequentially. The micro-kernel keeps a MR x 32 block of Y in 24 zmm accumulators: per k
+ * it loads 32 positions of X[k] (two vectors) and does 24 FMAs with W broadcast from the panel.
+ * Every output is one chain of FMAs over k = 0, 1, ..., K-1 from zero, whatever the tiling, so the
+ * results do not depend on how the layer is split over threads.
+ *
+ * Loop order (mr_conv_pw_run over a column range): columns in blocks of MR_PW_NC (the block of X,
+ * K x NC floats, stays in L2 while every row panel passes over it), then row panels, then 32-column
+ * micro-tiles; the last micro-tile of a block is masked.
+ */
+#include <string.h>
+
+#include "conv.h"
+#include "conv_pointwise.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MR_PW_X86 1
+#else
+#define MR_PW_X86 0
+#endif
+
+static bool mr_pw_force_gemm;
+
+void mr_conv_pw_force_gemm(bool on) {
+    mr_pw_force_gemm = on;
+}
+
+/* The kernel runs only where AVX-512F is; elsewhere conv.c keeps the GEMM. */
+bool mr_conv_pw_available(void) {
+#if MR_PW_X86
+    return !mr_pw_force_gemm && __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+size_t mr_conv_pw_packed_bytes(const mr_conv_params *p) {
+    int64_t panels = (p->Mg + MR_PW_MR - 1) / MR_PW_MR;
+    return (size_t)(p->group * panels * MR_PW_MR * p->K) * sizeof(float);
+}
+
+void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed) {
+    const int64_t K = p->K, Mg = p->Mg, panels = (Mg + MR_PW_MR - 1) / MR_PW_MR;
+    for (int64_t g = 0; g < p->group; g++) {
+        const float *wg = w + g * Mg * K;
+        float *pg = packed + g * panels * MR_PW_MR * K;
+        for (int64_t pi = 0; pi < panels; pi++)
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t r = 0; r < MR_PW_MR; r++) {
+                    int64_t m = pi * MR_PW_MR + r;
+                    pg[(pi * K + k) * MR_PW_MR + r] = m < Mg ? wg[m * K + k] : 0.0f;
+                }
+    }
+}
+
+#if MR_PW_X86
+
+/*
+ * Y[r][q0 + j] = bias[r] + sum_k panel[k][r] * X[k][q0 + j] for r < rows (<= MR_PW_MR), j < 32
+ * masked by m0 (first 16) and m1 (next 16): x = X + q0 with rows of stride ldx, y = Y + q0 with
+ * row stride ldy; bias may be NULL.
+ */
+__attribute__((target("avx512f"))) static void
+mr_pw_kernel(const float *panel, const float *x, int64_t ldx, int64_t K, const float *bias,
+             float *y, int64_t ldy, int64_t rows, __mmask16 m0, __mmask16 m1) {
+    /* 24 named accumulators (an array would be kept in memory as well by GCC) */
+#define MR_PW_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define MR_PW_DECL(r) __m512 a##r = _mm512_set1_ps(bias && r < rows ? bias[r] : 0.0f), b##r = a##r;
+#define MR_PW_FMA(r)                                                                               \
+    {                                                                                              \
+        const __m512 w = _mm512_set1_ps(wk[r]);                                                    \
+        a##r = _mm512_fmadd_ps(w, x0, a##r);                                                       \
+        b##r = _mm512_fmadd_ps(w, x1, b##r);                                                       \
+    }
+#define MR_PW_STORE(r)                                                                             \
+    if (r < rows) {                                                                                \
+        _mm512_mask_storeu_ps(y + r * ldy, m0, a##r);                                              \
+        _mm512_mask_storeu_ps(y + r * ldy + 16, m1, b##r);                                         \
+    }
+    MR_PW_ROWS(MR_PW_DECL)
+    for (int64_t k = 0; k < K; k++) {
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + k * ldx);
+        const __m512 x1 = _mm512_maskz_loadu_ps(m1, x + k * ldx + 16);
+        const float *wk = panel + k * MR_PW_MR;
+        MR_PW_ROWS(MR_PW_FMA)
+    }
+    MR_PW_ROWS(MR_PW_STORE)
+#undef MR_PW_ROWS
+#undef MR_PW_DECL
+#undef MR_PW_FMA
+#undef MR_PW_STORE
+}
+
+static __mmask16 mr_pw_mask(int64_t n) {
+    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
+                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
+    const int64_t K = p->K, P = p->P, Mg = p->Mg, panels = (Mg + MR_PW_MR - 1) / MR_PW_MR;
+    const float *pg = packed + g * panels * MR_PW_MR * K;
+    for (int64_t c0 = q0; c0 < q1; c0 += MR_PW_NC) {
+        const int64_t c1 = c0 + MR_PW_NC < q1 ? c0 + MR_PW_NC : q1;
+        for (int64_t m = r0; m < r1; m += MR_PW_MR) {
+            const int64_t rows = r1 - m < MR_PW_MR ? r1 - m : MR_PW_MR;
+            const float *panel = pg + (m / MR_PW_MR) * MR_PW_MR * K;
+            for (int64_t q = c0; q < c1; q += 32)
+                mr_pw_kernel(panel, xg + q, P, K, bg ? bg + m : NULL, yg + m * P + q, P, rows,
+                             mr_pw_mask(c1 - q), mr_pw_mask(c1 - q - 16));
+        }
+    }
+}
+
+#else
+
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
+                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
+    (void)p, (void)packed, (void)xg, (void)g, (void)bg, (void)yg, (void)r0, (void)r1, (void)q0,
+        (void)q1;
+}
+
+#endif
