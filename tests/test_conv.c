@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conv_pointwise.h"
 #include "mrt.h"
 
 typedef struct conv_case {
@@ -353,10 +354,13 @@ static void setup_node(mr_node *node, const conv_case *c, int opset) {
         mrt_attr_ints(node, "pads", c->pads, 2 * nsp);
 }
 
+/* Every case through the direct kernel (conv_pointwise.c, where the CPU has AVX-512) and through
+ * the GEMM paths it replaces elsewhere. */
 static void test_conv_table(void **state) {
     (void)state;
-    for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ci++) {
-        const conv_case *c = &cases[ci];
+    for (size_t ci = 0; ci < 2 * sizeof(cases) / sizeof(cases[0]); ci++) {
+        const conv_case *c = &cases[ci % (sizeof(cases) / sizeof(cases[0]))];
+        mr_conv_pw_force_gemm(ci >= sizeof(cases) / sizeof(cases[0]));
         mr_ctx ctx;
         mr_ctx_init(&ctx, NULL);
         int nd = c->nsp + 2;
@@ -401,6 +405,7 @@ static void test_conv_table(void **state) {
         mrt_tensor_free(&B);
         mrt_tensor_free(&Y);
     }
+    mr_conv_pw_force_gemm(false);
 }
 
 /* A case that must fail at prepare or infer with this status and message fragment. */

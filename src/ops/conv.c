@@ -316,14 +316,18 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
     p->algo = MR_CONV_IM2COL;
     node->algo = "im2col+gemm";
     const bool w_dropped = p->packed && !W->data;
+    const bool direct = mr_conv_pw_available();
     if ((w_dropped && p->packed_algo == MR_CONV_POINTWISE_DIRECT) ||
-        (pointwise && W->data && mr_conv_pw_available())) {
+        (pointwise && W->data && direct)) {
         if (!w_dropped && (st = mr_conv_pack(ctx, node, p, W, MR_CONV_POINTWISE_DIRECT))) return st;
         p->algo = MR_CONV_POINTWISE_DIRECT;
         node->algo = "pointwise";
         /* the packed weights replace W: the session frees W when nothing else reads it */
         node->drop_inputs = 1u << 1;
         return MINIRT_OK;
+    } else if (w_dropped && p->packed_algo == MR_CONV_IM2COL_DIRECT) {
+        p->algo = MR_CONV_IM2COL_DIRECT;
+        node->algo = "im2col+direct";
     } else if (w_dropped) {
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
@@ -343,9 +347,15 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         /* the packed weights replace W: the session frees W when nothing else reads it */
         node->drop_inputs = 1u << 1;
         return MINIRT_OK;
+    } else if (W->data && direct) {
+        /* im2col into blocks, then the direct kernel on each (conv_pointwise.c) */
+        if ((st = mr_conv_pack(ctx, node, p, W, MR_CONV_IM2COL_DIRECT)) != MINIRT_OK) return st;
+        p->algo = MR_CONV_IM2COL_DIRECT;
+        node->algo = "im2col+direct";
+        node->drop_inputs = 1u << 1;
     }
     p->block = P;
-    if (p->algo == MR_CONV_IM2COL && P > 0 && K > 0) {
+    if ((p->algo == MR_CONV_IM2COL || p->algo == MR_CONV_IM2COL_DIRECT) && P > 0 && K > 0) {
         int64_t block = MR_CONV_WS_BUDGET / (K * (int64_t)sizeof(float));
         if (block < MR_CONV_MIN_BLOCK) block = MR_CONV_MIN_BLOCK;
         if (block > P) block = P;
@@ -587,9 +597,9 @@ static int64_t mr_conv_tiles(const mr_conv_params *p, int64_t len, mr_conv_job *
  * four per thread, else fewer and also row ranges (multiples of MR_PW_MR). The kernel computes
  * every output the same way in any tile, so this cut may depend on the thread count.
  */
-static void mr_conv_pw_tiles(const mr_conv_params *p, int threads, mr_conv_job *j) {
-    const int64_t P = p->P, Mg = p->Mg, want = 4 * (int64_t)threads;
-    const int64_t units = p->N * p->group;
+static void mr_conv_pw_tiles(const mr_conv_params *p, int threads, int64_t units, int64_t P,
+                             mr_conv_job *j) {
+    const int64_t Mg = p->Mg, want = 4 * (int64_t)threads;
     j->cols = P < MR_PW_NC ? P : MR_PW_NC;
     j->tiles_q = (P + j->cols - 1) / j->cols;
     j->rows = Mg;
@@ -613,10 +623,26 @@ static void mr_conv_pw_task(void *arg, int64_t t0, int64_t t1, int thread) {
         const int64_t ng = t / (j->tiles_q * j->tiles_m), n = ng / p->group, g = ng % p->group;
         const int64_t r0 = tm * j->rows, r1 = r0 + j->rows < p->Mg ? r0 + j->rows : p->Mg;
         const int64_t q0 = tq * j->cols, q1 = q0 + j->cols < p->P ? q0 + j->cols : p->P;
-        mr_conv_pw_run(p, p->packed, j->X + (n * p->C + g * p->Cg) * p->in_size, g,
-                       j->B ? j->B + g * p->Mg : NULL, j->Y + (n * p->M + g * p->Mg) * p->P, r0, r1,
-                       q0, q1);
+        mr_conv_pw_run(p, p->packed, g, j->X + (n * p->C + g * p->Cg) * p->in_size, p->P,
+                       j->B ? j->B + g * p->Mg : NULL, j->Y + (n * p->M + g * p->Mg) * p->P, p->P,
+                       r0, r1, q0, q1);
         mr_conv_finish(p, j->R, j->Y, n, g * p->Mg + r0, g * p->Mg + r1, q0, q1);
+    }
+}
+
+/* Direct-kernel tiles [t0, t1) of the job's im2col block, then their epilogue. */
+static void mr_conv_im2col_direct_task(void *arg, int64_t t0, int64_t t1, int thread) {
+    (void)thread;
+    const mr_conv_job *j = arg;
+    const mr_conv_params *p = j->p;
+    const int64_t g = j->g;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t tq = t % j->tiles_q, tm = t / j->tiles_q;
+        const int64_t r0 = tm * j->rows, r1 = r0 + j->rows < p->Mg ? r0 + j->rows : p->Mg;
+        const int64_t q0 = tq * j->cols, q1 = q0 + j->cols < j->len ? q0 + j->cols : j->len;
+        mr_conv_pw_run(p, p->packed, g, j->col, j->len, j->B ? j->B + g * p->Mg : NULL,
+                       j->Y + (j->n * p->M + g * p->Mg) * p->P + j->p0, p->P, r0, r1, q0, q1);
+        mr_conv_finish(p, j->R, j->Y, j->n, g * p->Mg + r0, g * p->Mg + r1, j->p0 + q0, j->p0 + q1);
     }
 }
 
@@ -671,7 +697,7 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
         return MINIRT_OK;
     }
     if (p->algo == MR_CONV_POINTWISE_DIRECT) {
-        mr_conv_pw_tiles(p, threads, &j);
+        mr_conv_pw_tiles(p, threads, p->N * p->group, p->P, &j);
         mr_parallel_for(pool, p->N * p->group * j.tiles_m * j.tiles_q, 1, mr_conv_pw_task, &j);
         return MINIRT_OK;
     }
@@ -689,9 +715,14 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
         for (j.g = 0; j.g < p->group; j.g++) {
             for (j.p0 = 0; j.p0 < p->P; j.p0 += p->block) {
                 j.len = p->P - j.p0 < p->block ? p->P - j.p0 : p->block;
-                if (p->algo == MR_CONV_IM2COL && p->K > 0)
+                if (p->algo != MR_CONV_POINTWISE && p->K > 0)
                     mr_parallel_for(pool, p->Cg, mr_conv_grain(p->Cg, threads, 1),
                                     mr_conv_im2col_task, &j);
+                if (p->algo == MR_CONV_IM2COL_DIRECT) {
+                    mr_conv_pw_tiles(p, threads, 1, j.len, &j);
+                    mr_parallel_for(pool, j.tiles_m * j.tiles_q, 1, mr_conv_im2col_direct_task, &j);
+                    continue;
+                }
                 int64_t tiles = mr_conv_tiles(p, j.len, &j);
                 mr_parallel_for(pool, tiles, 1, mr_conv_gemm_task, &j);
             }

@@ -29,7 +29,8 @@ enum {
     MR_CONV_POINTWISE,
     MR_CONV_DEPTHWISE,
     MR_CONV_WINOGRAD,
-    MR_CONV_POINTWISE_DIRECT
+    MR_CONV_POINTWISE_DIRECT, /* 1x1 by conv_pointwise.c */
+    MR_CONV_IM2COL_DIRECT     /* im2col, then conv_pointwise.c's kernel on each block */
 };
 
 /* The attributes Conv and ConvTranspose share, parsed once by mr_conv_parse_attrs. A list of
@@ -75,7 +76,7 @@ typedef struct mr_conv_params {
     int64_t res_stride[3];
     /* algorithm state made at infer from constant weights (e.g. Winograd-transformed W) */
     float *packed;
-    int packed_algo;         /* MR_CONV_WINOGRAD or MR_CONV_POINTWISE_DIRECT */
+    int packed_algo;         /* MR_CONV_WINOGRAD, or _POINTWISE_DIRECT / _IM2COL_DIRECT (panels) */
     const void *packed_from; /* the W data it was made from */
     size_t packed_bytes;
 } mr_conv_params;
@@ -103,11 +104,12 @@ bool mr_conv_pw_available(void);
 size_t mr_conv_pw_packed_bytes(const mr_conv_params *p);
 void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed);
 /* Y[m][q] = bias[m] + sum_k W[m][k] X[k][q] of group g for rows [r0, r1) (r0 a multiple of
- * MR_PW_MR) and positions [q0, q1): xg = the image's group input [Cg][P], bg = the group's bias or
- * NULL, yg = the group's output [Mg][P]. Each output is one FMA chain over k, whatever the range.
- */
-void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
-                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1);
+ * MR_PW_MR) and columns [q0, q1): x = X[K][..] with row stride ldx (the group's input for a 1x1
+ * layer, or an im2col block), bg = the group's bias or NULL, y = the group's output rows with row
+ * stride ldy. Each output is one FMA chain over k, whatever the range. */
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, int64_t g, const float *x,
+                    int64_t ldx, const float *bg, float *y, int64_t ldy, int64_t r0, int64_t r1,
+                    int64_t q0, int64_t q1);
 
 /* ---- Winograd (conv_winograd.c) ---- */
 

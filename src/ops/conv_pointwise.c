@@ -1,16 +1,17 @@
 /*
- * conv_pointwise.c - a direct AVX-512 kernel for 1x1 Conv with stride 1 and no padding (the
- * expand / project layers of MobileNet, EfficientNet and ResNet's bottlenecks):
+ * conv_pointwise.c - a direct AVX-512 kernel for the product at the heart of Conv:
  *
- *     Y[m][q] = sum_k W[m][k] * X[k][q]        for one image and group, q over the H*W positions
+ *     Y[m][q] = bias[m] + sum_k W[m][k] * X[k][q]      for one image and group
  *
- * with X read in place (NCHW: each input channel is one contiguous row of positions) instead of
- * being packed by the BLAS for every call, and W packed once at plan time into panels of
- * MR_PW_MR rows, k-major: panel[k][r] = W[p*MR + r][k] (rows past M are zero), so that the kernel
- * reads it sequentially. The micro-kernel keeps a MR x 32 block of Y in 24 zmm accumulators: per k
- * it loads 32 positions of X[k] (two vectors) and does 24 FMAs with W broadcast from the panel.
- * Every output is one chain of FMAs over k = 0, 1, ..., K-1 from zero, whatever the tiling, so the
- * results do not depend on how the layer is split over threads.
+ * where X is either the input itself, for 1x1 Conv with stride 1 and no padding (the expand and
+ * project layers of MobileNet, EfficientNet and ResNet's bottlenecks: each input channel is one
+ * contiguous row of positions), or a block of im2col's output (same layout, K = Cg*kH*kW rows).
+ * X is read in place instead of being packed by the BLAS for every call, and W packed once at plan
+ * time into panels of MR_PW_MR rows, k-major: panel[k][r] = W[p*MR + r][k] (rows past M are zero),
+ * so that the kernel reads it sequentially. The micro-kernel keeps a MR x 32 block of Y in 24 zmm
+ * accumulators: per k it loads 32 positions of X[k] (two vectors) and does 24 FMAs with W broadcast
+ * from the panel. Every output is one chain of FMAs over k = 0, 1, ..., K-1 from zero, whatever the
+ * tiling, so the results do not depend on how the layer is split over threads.
  *
  * Loop order (mr_conv_pw_run over a column range): columns in blocks of MR_PW_NC (the block of X,
  * K x NC floats, stays in L2 while every row panel passes over it), then row panels, then 32-column
@@ -104,9 +105,10 @@ static __mmask16 mr_pw_mask(int64_t n) {
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
-                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
-    const int64_t K = p->K, P = p->P, Mg = p->Mg, panels = (Mg + MR_PW_MR - 1) / MR_PW_MR;
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, int64_t g, const float *x,
+                    int64_t ldx, const float *bg, float *y, int64_t ldy, int64_t r0, int64_t r1,
+                    int64_t q0, int64_t q1) {
+    const int64_t K = p->K, Mg = p->Mg, panels = (Mg + MR_PW_MR - 1) / MR_PW_MR;
     const float *pg = packed + g * panels * MR_PW_MR * K;
     for (int64_t c0 = q0; c0 < q1; c0 += MR_PW_NC) {
         const int64_t c1 = c0 + MR_PW_NC < q1 ? c0 + MR_PW_NC : q1;
@@ -114,7 +116,7 @@ void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *x
             const int64_t rows = r1 - m < MR_PW_MR ? r1 - m : MR_PW_MR;
             const float *panel = pg + (m / MR_PW_MR) * MR_PW_MR * K;
             for (int64_t q = c0; q < c1; q += 32)
-                mr_pw_kernel(panel, xg + q, P, K, bg ? bg + m : NULL, yg + m * P + q, P, rows,
+                mr_pw_kernel(panel, x + q, ldx, K, bg ? bg + m : NULL, y + m * ldy + q, ldy, rows,
                              mr_pw_mask(c1 - q), mr_pw_mask(c1 - q - 16));
         }
     }
@@ -122,10 +124,11 @@ void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *x
 
 #else
 
-void mr_conv_pw_run(const mr_conv_params *p, const float *packed, const float *xg, int64_t g,
-                    const float *bg, float *yg, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
-    (void)p, (void)packed, (void)xg, (void)g, (void)bg, (void)yg, (void)r0, (void)r1, (void)q0,
-        (void)q1;
+void mr_conv_pw_run(const mr_conv_params *p, const float *packed, int64_t g, const float *x,
+                    int64_t ldx, const float *bg, float *y, int64_t ldy, int64_t r0, int64_t r1,
+                    int64_t q0, int64_t q1) {
+    (void)p, (void)packed, (void)g, (void)x, (void)ldx, (void)bg, (void)y, (void)ldy, (void)r0,
+        (void)r1, (void)q0, (void)q1;
 }
 
 #endif
