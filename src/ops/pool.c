@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fastmath.h"
 #include "mr.h"
 
 /* MaxPool and AveragePool handle 1 to 3 spatial axes; fewer are computed as 3-D with leading axes
@@ -425,7 +426,8 @@ static bool mr_pool_max_fast_ok(const mr_pool_geom *g) {
     return g->in[0] == 1 && g->out[0] == 1 && g->k[0] == 1 && g->pad[0] == 0;
 }
 
-static void mr_pool_max_f32_2d(const mr_pool_geom *g, const float *x, float *y) {
+MR_SIMD_CLONES static void mr_pool_max_f32_2d(const mr_pool_geom *g, const float *x, float *y,
+                                              int64_t p0, int64_t p1) {
     const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
     const int64_t k2 = g->k[2], s2 = g->s[2], d1 = g->d[1], d2 = g->d[2];
     const int64_t pad2 = g->pad[2];
@@ -435,7 +437,7 @@ static void mr_pool_max_f32_2d(const mr_pool_geom *g, const float *x, float *y) 
     if (span > 0) c_hi = (span - 1) / s2 + 1;
     if (c_hi > OW) c_hi = OW;
     if (c_lo > c_hi) c_lo = c_hi;
-    for (int64_t p = 0; p < g->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         const float *xp = x + p * H * W;
         float *yp = y + p * OH * OW;
         for (int64_t o1 = 0; o1 < OH; o1++) {
@@ -475,14 +477,29 @@ static void mr_pool_max_f32_2d(const mr_pool_geom *g, const float *x, float *y) 
 }
 #undef MR_POOL_ROW
 
+/* The fast path over planes [p0, p1), for the session's threads. */
+typedef struct mr_pool_max_job {
+    const mr_pool_geom *g;
+    const float *x;
+    float *y;
+} mr_pool_max_job;
+
+static void mr_pool_max_task(void *arg, int64_t p0, int64_t p1, int thread) {
+    (void)thread;
+    const mr_pool_max_job *j = arg;
+    mr_pool_max_f32_2d(j->g, j->x, j->y, p0, p1);
+}
+
 static mr_status mr_maxpool_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                                 mr_tensor *const *out, void *ws) {
-    (void)ctx;
     (void)ws;
     const mr_pool_params *p = node->params;
     int64_t *ind = node->n_out > 1 && out[1] ? out[1]->data : NULL;
     if (in[0]->dtype == MINIRT_FLOAT32 && !ind && mr_pool_max_fast_ok(&p->g)) {
-        mr_pool_max_f32_2d(&p->g, in[0]->data, out[0]->data);
+        mr_pool_max_job j = {&p->g, in[0]->data, out[0]->data};
+        /* chunks of about 16K outputs: the planes' cost is their size */
+        const int64_t per = p->g.out[1] * p->g.out[2] + 1;
+        mr_parallel_for(ctx->pool, p->g.planes, 16384 / per + 1, mr_pool_max_task, &j);
         return MINIRT_OK;
     }
     if (in[0]->dtype == MINIRT_FLOAT64)
