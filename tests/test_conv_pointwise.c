@@ -3,8 +3,9 @@
  * op, against a plain reference, over a table of shapes: output channels that are not a multiple
  * of the 12-row panel, position counts with every kind of tail (1, 15, 17, 33, 49, 300+), K from 1
  * to a few hundred, groups, batch > 1, with and without bias, with a fused residual and
- * activation. Each case runs on the kernel with no pool and with a 3-thread pool (bit-identical),
- * and on the GEMM path the kernel replaces on CPUs without AVX-512 (forced by the test hook).
+ * activation, and layers with few positions, which use the kernel with channels in the lanes. Each
+ * case runs on the kernel with no pool and with a 3-thread pool (bit-identical), and on the GEMM
+ * path the kernel replaces on CPUs without AVX-512 (forced by the test hook).
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,6 +36,11 @@ static const pw_case cases[] = {
     {"groups 2", 1, 8, 26, 5, 6, 2, true, false, MR_ACT_NONE},
     {"groups 4 batch 3", 3, 16, 8, 4, 9, 4, false, true, MR_ACT_RELU},
     {"k300", 1, 300, 20, 6, 6, 1, true, false, MR_ACT_NONE},
+    /* fewer than 100 positions and 32+ channels: the kernel with channels in the lanes */
+    {"channels p5 m70", 1, 24, 70, 1, 5, 1, true, false, MR_ACT_NONE},
+    {"channels p49 m64 groups 2", 2, 40, 128, 7, 7, 2, true, true, MR_ACT_RELU},
+    {"channels p99 m33 k1", 1, 1, 33, 9, 11, 1, false, false, MR_ACT_SILU},
+    {"channels p13 m512", 1, 96, 512, 1, 13, 1, true, false, MR_ACT_NONE},
 };
 
 /* y = act(bias + W x + residual), in double, per (n, m, q). */

@@ -606,8 +606,9 @@ static void mr_conv_pw_tiles(const mr_conv_params *p, int threads, int64_t units
     if (threads > 1 && units * j->tiles_q < want) {
         int64_t split = (want + units * j->tiles_q - 1) / (units * j->tiles_q);
         int64_t rows = (Mg + split - 1) / split;
-        rows = (rows + MR_PW_MR - 1) / MR_PW_MR * MR_PW_MR;
-        if (rows < 4 * MR_PW_MR) rows = 4 * MR_PW_MR;
+        const int64_t align = mr_conv_pw_row_align(p->packed);
+        rows = (rows + align - 1) / align * align;
+        if (rows < 48) rows = (48 + align - 1) / align * align;
         if (rows < Mg) j->rows = rows;
     }
     j->tiles_m = (Mg + j->rows - 1) / j->rows;
