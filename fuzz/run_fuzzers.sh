@@ -28,10 +28,16 @@ export OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
+# MINIRT_FUZZ_SEED=N: libFuzzer's -seed, so that a run from an empty build directory makes the same
+# mutations in the same order every time (CI sets it: a CI failure is then reproducible, and new
+# ground is covered by the long campaigns, docs/fuzzing.md). Unset: a random seed per run.
+seed_args=()
+if [ -n "${MINIRT_FUZZ_SEED:-}" ]; then seed_args=(-seed="$MINIRT_FUZZ_SEED"); fi
+
 run_one() {
   local t=$1
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
-  "$build/$t" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=2560 \
+  "$build/$t" "${seed_args[@]}" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
     "$build/corpus/$t" "fuzz/corpus/$t" >"$build/$t.log" 2>&1
 }

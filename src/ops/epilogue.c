@@ -90,7 +90,9 @@ __attribute__((target("avx512f"))) static void mr_epi_sigmoid_avx512(float *y, i
 #define MR_EPI_X86 0
 #endif
 
-MR_SIMD_CLONES void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
+/* The loops, built for each instruction set (file-local: clang's target_clones needs every
+ * declaration of a cloned function to carry the attribute). */
+MR_SIMD_CLONES static void mr_epilogue_loops(const mr_epilogue *e, float *y, int64_t n) {
     const float a = e->alpha, b = e->beta;
 #if MR_EPI_X86
     if ((e->act == MR_ACT_SIGMOID || e->act == MR_ACT_SILU) && __builtin_cpu_supports("avx512f")) {
@@ -138,4 +140,8 @@ MR_SIMD_CLONES void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n)
             y[i] *= mr_epi_sigmoid(y[i]);
         break;
     }
+}
+
+void mr_epilogue_apply(const mr_epilogue *e, float *y, int64_t n) {
+    mr_epilogue_loops(e, y, n);
 }
