@@ -114,7 +114,8 @@ typedef struct minirt_options {
                               OpenBLAS's own setting is left as it is (it may thread the GEMMs).
                               OpenBLAS starts threads of its own when it loads, which poll for work
                               for about 0.1 s: programs using threads > 1 should run with
-                              OPENBLAS_NUM_THREADS=1 in their environment (the CLI does). */
+                              OPENBLAS_NUM_THREADS=1 in their environment (the CLI stops
+                              OpenBLAS's threads itself). */
     minirt_alloc_fn alloc; /* NULL = the C library's allocator */
     void *alloc_user;      /* passed to alloc */
     int64_t

@@ -110,8 +110,8 @@ static void cli_help(int default_threads) {
         "        printing a summary. OUTDIR and its parents are created if missing.\n"
         "    --threads N\n"
         "        Run each layer on N threads (1 to %d); outputs are the same for any N.\n"
-        "        Default: one per online CPU (%d here). minirt runs OpenBLAS single-threaded\n"
-        "        (OPENBLAS_NUM_THREADS=1 unless it, GOTO_NUM_THREADS or OMP_NUM_THREADS is set).\n"
+        "        Default: one per online CPU (%d here). Each GEMM runs on one thread; OpenBLAS's\n"
+        "        own threads are stopped at start.\n"
         "    --bench N\n"
         "        After one warm-up run, time N more runs (1 to %d) of the model, inference only\n"
         "        (not loading), and print one line:\n"
@@ -703,22 +703,10 @@ static int cli_check(const cli_args *args) {
     return status;
 }
 
-/*
- * minirt splits each layer over its own threads and calls OpenBLAS single-threaded, but OpenBLAS
- * starts worker threads of its own when it loads, and they poll for work for about 0.1 s: during
- * that time they take CPUs from minirt's threads (a 2-thread run was measured 3-10x slower in its
- * first 0.1 s). OpenBLAS reads OPENBLAS_NUM_THREADS only when it loads, before main, so when the
- * user has not set it, set it to 1 and start the program again (once; if the exec fails, go on).
- */
-static void cli_quiet_openblas(char **argv) {
-    if (getenv("OPENBLAS_NUM_THREADS") || getenv("GOTO_NUM_THREADS") || getenv("OMP_NUM_THREADS"))
-        return;
-    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
-    execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv) {
-    if (argc > 0) cli_quiet_openblas(argv);
+    /* minirt splits each layer over its own threads and runs each GEMM on one; OpenBLAS's own
+     * threads, started when it loaded, would only compete with them (see blas.c) */
+    mr_blas_stop_own_threads();
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int default_threads = cpus < 1 ? 1 : cpus > CLI_MAX_THREADS ? CLI_MAX_THREADS : (int)cpus;
     cli_args args;

@@ -349,6 +349,9 @@ void mr_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
 /* Set the BLAS thread count (OpenBLAS keeps it process-wide). minirt calls mr_sgemm from its own
  * threads and sets 1 when the session's thread count is given. */
 void mr_blas_set_threads(int threads);
+/* For programs whose only BLAS user is minirt (the CLI): one BLAS thread, and OpenBLAS's idle
+ * worker threads stopped. Never called by the library, which may share OpenBLAS with its caller. */
+void mr_blas_stop_own_threads(void);
 /* Largest extent mr_sgemm accepts. */
 #define MR_GEMM_MAX_DIM 2147483647LL
 
