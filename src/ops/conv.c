@@ -182,27 +182,47 @@ static mr_status mr_conv_residual_plan(mr_ctx *ctx, mr_node *node, mr_conv_param
     return MINIRT_OK;
 }
 
-/* Transform constant weights for algorithm algo (Winograd or the direct pointwise kernel) once;
- * kept while W stays the same tensor. */
-static mr_status mr_conv_pack(mr_ctx *ctx, mr_node *node, mr_conv_params *p, const mr_tensor *W,
+/*
+ * Transform constant weights for algorithm algo (Winograd or the direct kernels) once; kept while
+ * W stays the same tensor. The packed weights replace W: if this node alone reads W
+ * (mr_node.own_inputs) and the direct kernels' panels fit W exactly, W is packed in place and taken
+ * over (its tensor's data becomes NULL), which needs no second copy even for a moment; otherwise a
+ * packed copy is made and the session frees W (mr_node.drop_inputs).
+ */
+static mr_status mr_conv_pack(mr_ctx *ctx, mr_node *node, mr_conv_params *p, mr_tensor *W,
                               int algo) {
-    size_t bytes =
-        algo == MR_CONV_WINOGRAD ? mr_conv_wino_packed_bytes(p) : mr_conv_pw_packed_bytes(p);
+    const int layout = algo == MR_CONV_WINOGRAD ? 0 : mr_conv_pw_layout(p);
+    size_t bytes = algo == MR_CONV_WINOGRAD ? mr_conv_wino_packed_bytes(p)
+                                            : mr_conv_pw_packed_bytes(p, layout);
     if (p->packed && p->packed_algo == algo && p->packed_from == W->data &&
-        p->packed_bytes == bytes)
+        p->packed_bytes == bytes && (algo == MR_CONV_WINOGRAD || p->pw_layout == layout))
         return MINIRT_OK;
     mr_free(ctx, p->packed);
     p->packed = NULL;
     if ((int64_t)bytes > ctx->max_tensor_bytes)
         return mr_node_error(ctx, node, MINIRT_ERR_LIMIT, "packed weights are too large");
+    p->packed_algo = algo;
+    p->pw_layout = layout;
+    p->packed_bytes = bytes;
+    if (algo != MR_CONV_WINOGRAD && (node->own_inputs & 2u) &&
+        p->Mg % mr_conv_pw_row_align(layout) == 0) {
+        float *tmp = mr_alloc(ctx, (size_t)(mr_conv_pw_row_align(layout) * p->K) * sizeof(float));
+        if (!tmp) return mr_nomem(ctx);
+        mr_conv_pw_pack_in_place(p, layout, W->data, tmp);
+        mr_free(ctx, tmp);
+        p->packed = W->data;
+        p->packed_from = NULL;
+        W->data = NULL;
+        return MINIRT_OK;
+    }
     if (!(p->packed = mr_alloc(ctx, bytes))) return mr_nomem(ctx);
     if (algo == MR_CONV_WINOGRAD)
         mr_conv_wino_pack(p, W->data, p->packed);
     else
-        mr_conv_pw_pack(p, W->data, p->packed);
-    p->packed_algo = algo;
+        mr_conv_pw_pack(p, layout, W->data, p->packed);
     p->packed_from = W->data;
-    p->packed_bytes = bytes;
+    /* the packed weights replace W: the session frees W when nothing else reads it */
+    node->drop_inputs = 1u << 1;
     return MINIRT_OK;
 }
 
@@ -216,7 +236,8 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
                                mr_tensor *const *out) {
     mr_conv_params *p = node->params;
     const mr_conv_attrs *a = &p->attr;
-    const mr_tensor *X = in[0], *W = in[1], *B = node->n_in > 2 ? in[2] : NULL;
+    const mr_tensor *X = in[0], *B = node->n_in > 2 ? in[2] : NULL;
+    mr_tensor *W = in[1];
     char b1[160], b2[160];
     mr_status st = mr_conv_check_inputs(ctx, node, X, W, B);
     if (st != MINIRT_OK) return st;
@@ -322,8 +343,6 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         if (!w_dropped && (st = mr_conv_pack(ctx, node, p, W, MR_CONV_POINTWISE_DIRECT))) return st;
         p->algo = MR_CONV_POINTWISE_DIRECT;
         node->algo = "pointwise";
-        /* the packed weights replace W: the session frees W when nothing else reads it */
-        node->drop_inputs = 1u << 1;
         return MINIRT_OK;
     } else if (w_dropped && p->packed_algo == MR_CONV_IM2COL_DIRECT) {
         p->algo = MR_CONV_IM2COL_DIRECT;
@@ -344,15 +363,12 @@ static mr_status mr_conv_infer(mr_ctx *ctx, mr_node *node, mr_tensor *const *in,
         p->algo = MR_CONV_WINOGRAD;
         node->algo = "winograd";
         node->workspace = mr_conv_wino_workspace_packed(p, p->packed);
-        /* the packed weights replace W: the session frees W when nothing else reads it */
-        node->drop_inputs = 1u << 1;
         return MINIRT_OK;
     } else if (W->data && direct) {
         /* im2col into blocks, then the direct kernel on each (conv_pointwise.c) */
         if ((st = mr_conv_pack(ctx, node, p, W, MR_CONV_IM2COL_DIRECT)) != MINIRT_OK) return st;
         p->algo = MR_CONV_IM2COL_DIRECT;
         node->algo = "im2col+direct";
-        node->drop_inputs = 1u << 1;
     }
     p->block = P;
     if ((p->algo == MR_CONV_IM2COL || p->algo == MR_CONV_IM2COL_DIRECT) && P > 0 && K > 0) {
@@ -606,7 +622,7 @@ static void mr_conv_pw_tiles(const mr_conv_params *p, int threads, int64_t units
     if (threads > 1 && units * j->tiles_q < want) {
         int64_t split = (want + units * j->tiles_q - 1) / (units * j->tiles_q);
         int64_t rows = (Mg + split - 1) / split;
-        const int64_t align = mr_conv_pw_row_align(p->packed);
+        const int64_t align = mr_conv_pw_row_align(p->pw_layout);
         rows = (rows + align - 1) / align * align;
         if (rows < 48) rows = (48 + align - 1) / align * align;
         if (rows < Mg) j->rows = rows;

@@ -77,6 +77,7 @@ typedef struct mr_conv_params {
     /* algorithm state made at infer from constant weights (e.g. Winograd-transformed W) */
     float *packed;
     int packed_algo;         /* MR_CONV_WINOGRAD, or _POINTWISE_DIRECT / _IM2COL_DIRECT (panels) */
+    int pw_layout;           /* the direct kernels' panel layout (conv_pointwise.c) */
     const void *packed_from; /* the W data it was made from */
     size_t packed_bytes;
 } mr_conv_params;
@@ -99,16 +100,21 @@ void mr_conv_dw_run(const mr_conv_params *p, const float *x, const float *w, con
 #define MR_PW_NC 256
 /* Whether the direct 1x1 kernel runs on this CPU (AVX-512F); otherwise the GEMM path is used. */
 bool mr_conv_pw_available(void);
-/* Bytes of packed weights for p, and packing W [M, Cg*kvol] into them (panels per group,
- * k-major, in the layout suited to p's number of positions; see conv_pointwise.c). */
-size_t mr_conv_pw_packed_bytes(const mr_conv_params *p);
-void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed);
-/* The multiple that the first row r0 of a mr_conv_pw_run range must be, for these weights. */
-int64_t mr_conv_pw_row_align(const float *packed);
+/* The packed layout for p's number of positions (see conv_pointwise.c), and the multiple the first
+ * row r0 of a mr_conv_pw_run range must be in that layout. */
+int mr_conv_pw_layout(const mr_conv_params *p);
+int64_t mr_conv_pw_row_align(int layout);
+/* Bytes of packed weights for p in a layout, and packing W [M, Cg*kvol] into them (panels per
+ * group, k-major, zero rows past Mg). In place: W itself becomes the packed weights, using tmp
+ * (row_align * K floats); false (W untouched) when Mg is not a multiple of the panel width. */
+size_t mr_conv_pw_packed_bytes(const mr_conv_params *p, int layout);
+void mr_conv_pw_pack(const mr_conv_params *p, int layout, const float *w, float *packed);
+bool mr_conv_pw_pack_in_place(const mr_conv_params *p, int layout, float *w, float *tmp);
 /* Y[m][q] = bias[m] + sum_k W[m][k] X[k][q] of group g for rows [r0, r1) (r0 a multiple of
- * mr_conv_pw_row_align) and columns [q0, q1): x = X[K][..] with row stride ldx (the group's input
- * for a 1x1 layer, or an im2col block), bg = the group's bias or NULL, y = the group's output rows
- * with row stride ldy. Each output is one FMA chain over k, whatever the range. */
+ * mr_conv_pw_row_align(p->pw_layout)) and columns [q0, q1): x = X[K][..] with row stride ldx (the
+ * group's input for a 1x1 layer, or an im2col block), bg = the group's bias or NULL, y = the
+ * group's output rows with row stride ldy. Each output is one FMA chain over k, whatever the range.
+ */
 void mr_conv_pw_run(const mr_conv_params *p, const float *packed, int64_t g, const float *x,
                     int64_t ldx, const float *bg, float *y, int64_t ldy, int64_t r0, int64_t r1,
                     int64_t q0, int64_t q1);

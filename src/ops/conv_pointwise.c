@@ -45,37 +45,34 @@ bool mr_conv_pw_available(void) {
 }
 
 /*
- * Packed weights: a 16-float header (header[0] = the layout) and then, per group,
+ * Packed weights, per group (the layout is kept in mr_conv_params.pw_layout):
  *   layout 0, row panels:     [Mg / MR_PW_MR][K][MR_PW_MR]   panel[k][r] = W[p*MR + r][k]
  *   layout 1, channel panels: [Mg / MR_PW_NR][K][MR_PW_NR]   panel[k][c] = W[p*NR + c][k]
  * (zero rows past Mg). Layout 0 serves the kernel with positions in the vector lanes, layout 1
  * the one with output channels in the lanes, chosen when a layer has few positions (late 7x7
  * layers: 49 positions fill 16-lane vectors only to 77%). The layout is chosen once, at packing;
- * either kernel is right for any number of positions.
+ * either kernel is right for any number of positions. When Mg is a multiple of the panel width the
+ * packed weights are exactly as large as W, and W can be packed in place, panel by panel.
  */
-#define MR_PW_HDR 16
 #define MR_PW_NR 32
 #define MR_PW_FEW_POSITIONS 100
 
-static int mr_pw_layout_for(const mr_conv_params *p) {
+int mr_conv_pw_layout(const mr_conv_params *p) {
     return p->P < MR_PW_FEW_POSITIONS && p->Mg >= MR_PW_NR ? 1 : 0;
 }
 
-static int64_t mr_pw_width(int layout) {
+int64_t mr_conv_pw_row_align(int layout) {
     return layout ? MR_PW_NR : MR_PW_MR;
 }
 
-size_t mr_conv_pw_packed_bytes(const mr_conv_params *p) {
-    const int64_t w = mr_pw_width(mr_pw_layout_for(p)), panels = (p->Mg + w - 1) / w;
-    return (size_t)(MR_PW_HDR + p->group * panels * w * p->K) * sizeof(float);
+size_t mr_conv_pw_packed_bytes(const mr_conv_params *p, int layout) {
+    const int64_t w = mr_conv_pw_row_align(layout), panels = (p->Mg + w - 1) / w;
+    return (size_t)(p->group * panels * w * p->K) * sizeof(float);
 }
 
-void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed) {
-    const int layout = mr_pw_layout_for(p);
-    const int64_t K = p->K, Mg = p->Mg, wd = mr_pw_width(layout), panels = (Mg + wd - 1) / wd;
-    memset(packed, 0, MR_PW_HDR * sizeof(float));
-    packed[0] = (float)layout;
-    packed += MR_PW_HDR;
+void mr_conv_pw_pack(const mr_conv_params *p, int layout, const float *w, float *packed) {
+    const int64_t K = p->K, Mg = p->Mg, wd = mr_conv_pw_row_align(layout);
+    const int64_t panels = (Mg + wd - 1) / wd;
     for (int64_t g = 0; g < p->group; g++) {
         const float *wg = w + g * Mg * K;
         float *pg = packed + g * panels * wd * K;
@@ -88,8 +85,18 @@ void mr_conv_pw_pack(const mr_conv_params *p, const float *w, float *packed) {
     }
 }
 
-int64_t mr_conv_pw_row_align(const float *packed) {
-    return mr_pw_width(packed[0] == 1.0f);
+bool mr_conv_pw_pack_in_place(const mr_conv_params *p, int layout, float *w, float *tmp) {
+    const int64_t K = p->K, wd = mr_conv_pw_row_align(layout);
+    if (p->Mg % wd != 0) return false;
+    /* panel pi holds the same wd rows of W, in the same wd * K floats, only transposed */
+    for (int64_t pi = 0; pi < p->group * p->Mg / wd; pi++) {
+        float *panel = w + pi * wd * K;
+        memcpy(tmp, panel, (size_t)(wd * K) * sizeof(float));
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t r = 0; r < wd; r++)
+                panel[k * wd + r] = tmp[r * K + k];
+    }
+    return true;
 }
 
 #if MR_PW_X86
@@ -185,8 +192,9 @@ mr_pwt_kernel(const float *panel, const float *x, int64_t ldx, int64_t K, const 
         mr_pwt_body(panel, x, ldx, K, bias, y, ldy, m0, m1, r + 1);                                \
         break;
         MR_PWT_CASE(0)
-        MR_PWT_CASE(1) MR_PWT_CASE(2) MR_PWT_CASE(3) MR_PWT_CASE(4) MR_PWT_CASE(5) MR_PWT_CASE(6)
-            MR_PWT_CASE(7) MR_PWT_CASE(8) MR_PWT_CASE(9) MR_PWT_CASE(10) MR_PWT_CASE(11)
+        MR_PWT_CASE(1)
+        MR_PWT_CASE(2) MR_PWT_CASE(3) MR_PWT_CASE(4) MR_PWT_CASE(5) MR_PWT_CASE(6) MR_PWT_CASE(7)
+            MR_PWT_CASE(8) MR_PWT_CASE(9) MR_PWT_CASE(10) MR_PWT_CASE(11)
 #undef MR_PWT_CASE
                 default : break;
     }
@@ -195,9 +203,10 @@ mr_pwt_kernel(const float *panel, const float *x, int64_t ldx, int64_t K, const 
 void mr_conv_pw_run(const mr_conv_params *p, const float *packed, int64_t g, const float *x,
                     int64_t ldx, const float *bg, float *y, int64_t ldy, int64_t r0, int64_t r1,
                     int64_t q0, int64_t q1) {
-    const int layout = packed[0] == 1.0f;
-    const int64_t K = p->K, Mg = p->Mg, wd = mr_pw_width(layout), panels = (Mg + wd - 1) / wd;
-    const float *pg = packed + MR_PW_HDR + g * panels * wd * K;
+    const int layout = p->pw_layout;
+    const int64_t K = p->K, Mg = p->Mg, wd = mr_conv_pw_row_align(layout);
+    const int64_t panels = (Mg + wd - 1) / wd;
+    const float *pg = packed + g * panels * wd * K;
     if (layout == 1) {
         /* positions in blocks of at most 12, as even as possible (49 = 5 x 10 - 1) */
         const int64_t n = q1 - q0, blocks = (n + 11) / 12,

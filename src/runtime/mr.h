@@ -201,6 +201,9 @@ typedef struct mr_node {
     const struct mr_op *op;
     void *params;         /* the op's parsed attributes (from prepare), freed with mr_free */
     size_t workspace;     /* bytes of scratch the op needs at the current shapes (set by infer) */
+    uint32_t own_inputs;  /* set by the session before infer: bit i = input i is a constant that
+                             this node alone reads and that is not an output; infer may take its
+                             data over (free it later itself and set the tensor's data to NULL) */
     uint32_t drop_inputs; /* set by infer: bit i = constant input i has been copied into the op's
                              own form (e.g. Winograd-transformed weights) and is not read again;
                              the session frees it if no other node reads it and it is not an

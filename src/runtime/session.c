@@ -39,6 +39,7 @@ struct minirt_session {
     size_t ws_size;
     void **fold_data;     /* per value: storage of a value folded at plan time, else NULL */
     int *alias;           /* per value: the value whose arena slot it shares (in-place ops) */
+    int *readers;         /* per value: node inputs reading it, graph outputs counting one more */
     char empty[MR_ALIGN]; /* the address given to an empty input bound without data */
     char *summary;        /* minirt_summary's text, made on first request */
     void **input_save;    /* per runtime input: its data pointer while infer runs */
@@ -149,23 +150,27 @@ static mr_status mr_session_fold(minirt_session *s, mr_node *n, mr_tensor **io) 
  * whose inputs are all known at plan time (shape arithmetic such as Shape -> Gather -> Concat ->
  * Reshape, and anything computed from constants alone) are run here once and skipped by minirt_run.
  */
-/*
- * Free the constant inputs node n asked to drop (mr_node.drop_inputs) that no other node input
- * reads and that are not graph outputs: weights an op has transformed into a form of its own are
- * then stored once.
- */
-static void mr_session_drop(minirt_session *s, mr_node *n) {
-    mr_graph *g = &s->g;
+/* The constant inputs of n that n alone reads and that are not graph outputs (mr_node.own_inputs):
+ * an op may take them over or have them freed. */
+static uint32_t mr_session_own_inputs(const minirt_session *s, const mr_node *n) {
+    uint32_t own = 0;
     for (int i = 0; i < n->n_in && i < 32; i++) {
         int v = n->in[i];
-        if (!(n->drop_inputs & (1u << i)) || v < 0) continue;
-        mr_value *val = &g->values[v];
-        if (val->kind != MR_VALUE_CONST || val->is_output || !val->t.data) continue;
-        int readers = 0;
-        for (int j = 0; j < g->n_nodes; j++)
-            for (int k = 0; k < g->nodes[j].n_in; k++)
-                readers += g->nodes[j].in[k] == v;
-        if (readers != 1) continue;
+        if (v < 0) continue;
+        const mr_value *val = &s->g.values[v];
+        if (val->kind == MR_VALUE_CONST && !val->is_output && val->t.data && s->readers[v] == 1)
+            own |= 1u << i;
+    }
+    return own;
+}
+
+/* Free the constant inputs node n asked to drop (mr_node.drop_inputs) among those it owns:
+ * weights an op has transformed into a form of its own are then stored once. */
+static void mr_session_drop(minirt_session *s, mr_node *n) {
+    uint32_t drop = n->drop_inputs & mr_session_own_inputs(s, n);
+    for (int i = 0; i < n->n_in && i < 32; i++) {
+        if (!(drop & (1u << i))) continue;
+        mr_value *val = &s->g.values[n->in[i]];
         mr_free(&s->ctx, val->t.data);
         val->t.data = NULL;
     }
@@ -198,6 +203,7 @@ static mr_status mr_session_infer(minirt_session *s) {
         }
         n->workspace = 0;
         n->drop_inputs = 0;
+        n->own_inputs = mr_session_own_inputs(s, n);
         st = n->op->infer(ctx, n, io, io + n->n_in);
         if (st == MINIRT_OK && n->drop_inputs) mr_session_drop(s, n);
         for (int o = 0; o < n->n_out && st == MINIRT_OK; o++) {
@@ -408,7 +414,14 @@ static mr_status mr_session_wire(minirt_session *s) {
     s->io_start = mr_calloc(&s->ctx, (size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(int));
     s->fold_data = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(void *));
     s->alias = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(int));
-    if (!s->io || !s->io_start || !s->fold_data || !s->alias) return mr_nomem(&s->ctx);
+    s->readers = mr_calloc(&s->ctx, (size_t)(g->n_values ? g->n_values : 1), sizeof(int));
+    if (!s->io || !s->io_start || !s->fold_data || !s->alias || !s->readers)
+        return mr_nomem(&s->ctx);
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] >= 0) s->readers[g->nodes[i].in[j]]++;
+    for (int i = 0; i < g->n_values; i++)
+        if (g->values[i].is_output) s->readers[i]++;
     if (s->ctx.profile) {
         size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
         s->prof_start = mr_calloc(&s->ctx, nn, sizeof(int64_t));
@@ -550,6 +563,7 @@ void minirt_close(minirt_session *s) {
     if (s->fold_data) mr_session_unfold(s);
     mr_free(&ctx, s->fold_data);
     mr_free(&ctx, s->alias);
+    mr_free(&ctx, s->readers);
     for (int i = 0; s->snap && i < s->g.n_inputs; i++)
         mr_free(&ctx, s->snap[i]);
     mr_graph_free(&ctx, &s->g);
