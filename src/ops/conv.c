@@ -685,13 +685,6 @@ static void mr_conv_finish_task(void *arg, int64_t i0, int64_t i1, int thread) {
         mr_conv_finish(p, j->R, j->Y, i / p->M, i % p->M, i % p->M + 1, 0, p->P);
 }
 
-/* Items per chunk so that `items` spread over `threads` threads as about 4 chunks each, each of at
- * least `min` items. */
-static int64_t mr_conv_grain(int64_t items, int threads, int64_t min) {
-    int64_t g = (items + 4 * threads - 1) / (4 * threads);
-    return g < min ? min : g;
-}
-
 static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const *in,
                              mr_tensor *const *out, void *ws) {
     const mr_conv_params *p = node->params;
@@ -709,8 +702,8 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
     if (p->algo == MR_CONV_DEPTHWISE) {
         /* a plane of ~4K outputs per chunk at least: the per-call staging set-up stays small */
         const int64_t planes = p->N * p->C, per = p->P * (p->M / p->C) + 1;
-        mr_parallel_for(pool, planes, mr_conv_grain(planes, threads, 4096 / per + 1),
-                        mr_conv_dw_task, &j);
+        mr_parallel_for(pool, planes, mr_pool_grain(pool, planes, 4096 / per + 1), mr_conv_dw_task,
+                        &j);
         return MINIRT_OK;
     }
     if (p->algo == MR_CONV_POINTWISE_DIRECT) {
@@ -722,8 +715,7 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
         mr_conv_wino_run(pool, p, p->packed, j.X, j.B, j.Y, ws);
         if (j.R || p->epi.act != MR_ACT_NONE) {
             const int64_t planes = p->N * p->M;
-            mr_parallel_for(pool, planes, mr_conv_grain(planes, threads, 1), mr_conv_finish_task,
-                            &j);
+            mr_parallel_for(pool, planes, mr_pool_grain(pool, planes, 1), mr_conv_finish_task, &j);
         }
         return MINIRT_OK;
     }
@@ -733,8 +725,8 @@ static mr_status mr_conv_run(mr_ctx *ctx, const mr_node *node, mr_tensor *const 
             for (j.p0 = 0; j.p0 < p->P; j.p0 += p->block) {
                 j.len = p->P - j.p0 < p->block ? p->P - j.p0 : p->block;
                 if (p->algo != MR_CONV_POINTWISE && p->K > 0)
-                    mr_parallel_for(pool, p->Cg, mr_conv_grain(p->Cg, threads, 1),
-                                    mr_conv_im2col_task, &j);
+                    mr_parallel_for(pool, p->Cg, mr_pool_grain(pool, p->Cg, 1), mr_conv_im2col_task,
+                                    &j);
                 if (p->algo == MR_CONV_IM2COL_DIRECT) {
                     mr_conv_pw_tiles(p, threads, 1, j.len, &j);
                     mr_parallel_for(pool, j.tiles_m * j.tiles_q, 1, mr_conv_im2col_direct_task, &j);

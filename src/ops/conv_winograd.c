@@ -918,12 +918,6 @@ static void mr_wino_output_task(void *arg, int64_t m0, int64_t m1, int thread) {
     mr_wino_output(j->g, j->vl, j->out, j->Mt, j->bias, j->y, j->t0, j->nt, m0, m1);
 }
 
-/* Channels per chunk: about 4 chunks per thread, at least `min`. */
-static int64_t mr_wino_grain(int64_t n, int threads, int64_t min) {
-    int64_t g = (n + 4 * threads - 1) / (4 * threads);
-    return g < min ? min : g;
-}
-
 /*
  * Y[N, M, OH, OW] = conv(X, W) + bias, block by block of tiles: V = B^T d B into the workspace,
  * Mt[i] = U[i] (M x C) x V[i] (C x tiles) for each position i, then Y = A^T Mt A + bias straight
@@ -937,7 +931,7 @@ void mr_conv_wino_run(mr_pool *pool, const mr_conv_params *p, const float *packe
     mr_wino_geom g;
     mr_wino_geom_init(&g, p, packed[0] == 2.0f ? 2 : 4);
     const mr_wino_kernels *k = mr_wino_pick();
-    const int a2 = g.alpha * g.alpha, threads = mr_pool_threads(pool);
+    const int a2 = g.alpha * g.alpha;
     mr_wino_job j = {
         .g = &g,
         .vl = k->vl,
@@ -950,7 +944,7 @@ void mr_conv_wino_run(mr_pool *pool, const mr_conv_params *p, const float *packe
         .V = ws,
         .Mt = (float *)ws + a2 * g.vs,
     };
-    const int64_t cgrain = mr_wino_grain(g.C, threads, 1), mgrain = mr_wino_grain(g.M, threads, 1);
+    const int64_t cgrain = mr_pool_grain(pool, g.C, 1), mgrain = mr_pool_grain(pool, g.M, 1);
     for (j.t0 = 0; j.t0 < g.T; j.t0 += g.blk) {
         j.nt = g.T - j.t0 < g.blk ? g.T - j.t0 : g.blk;
         mr_parallel_for(pool, g.C, cgrain, mr_wino_input_task, &j);

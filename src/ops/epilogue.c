@@ -11,32 +11,19 @@
 
 /*
  * 1 / (1 + e^-x) for the epilogue's Sigmoid and SiLU, written for the vectoriser: the clamp of -x
- * to
- * [-87, 88] is a max and a min (x86 max/min return their second operand for NaN, which the
+ * to [-87, 88] is a max and a min (x86 max/min return their second operand for NaN, which the
  * comparisons below mirror, so NaN passes through), and with n = round(-x / ln2) in [-126, 127]
- * the scale 2^n is one normal float, built in the exponent bits. e^r uses mr_fast_expf's
- * polynomial. Outside the clamp the result is exact to float anyway: below -87 the sigmoid
- * rounds to 0 (to about 1.7e-38), above 88 to 1.
+ * the scale 2^n is one normal float, built in the exponent bits; e^r is mr_fast_exp_split's.
+ * Outside the clamp the result is exact to float anyway: below -87 the sigmoid rounds to 0 (to
+ * about 1.7e-38), above 88 to 1.
  */
 static inline float mr_epi_sigmoid(float x) {
     float z = -x;
     z = 88.0f < z ? 88.0f : z;
     z = -87.0f > z ? -87.0f : z;
-    float t = z * 1.44269504f + 12582912.0f;
-    float nf = t - 12582912.0f;
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof(tb));
-    uint32_t sb = (tb - 0x4B400000u + 127u) << 23;
-    float r = z - nf * 0.693359375f;
-    r = r - nf * -2.12194440e-4f;
-    float e = 1.0f / 5040;
-    e = e * r + 1.0f / 720;
-    e = e * r + 1.0f / 120;
-    e = e * r + 1.0f / 24;
-    e = e * r + 1.0f / 6;
-    e = e * r + 0.5f;
-    e = e * r + 1.0f;
-    e = e * r + 1.0f;
+    int32_t n;
+    float e = mr_fast_exp_split(z, &n);
+    uint32_t sb = (uint32_t)(n + 127) << 23;
     float sc;
     memcpy(&sc, &sb, sizeof(sc));
     return 1.0f / (1.0f + e * sc);

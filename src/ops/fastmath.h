@@ -44,21 +44,17 @@ static inline float mr_fast_lt(float p, float q, float a, float b) {
 }
 
 /*
- * exp(x) for float, branch-free: x = n*ln2 + r with |r| <= ln2/2 (ln2 split in a part exact in
- * float and a correction), e^r by its Taylor polynomial to r^7 (error < 2^-27), and 2^n built in
- * the exponent bits as 2^(n/2) * 2^(n - n/2) so that results down to the subnormal range and up to
- * overflow come out right. x is clamped to [-104, 89] first: below, the result rounds to 0; above,
- * the product overflows to +inf; NaN passes through the clamp and the arithmetic.
+ * e^x = e^r * 2^n for x in [-104, 89], branch-free: x = n*ln2 + r with |r| <= ln2/2 (ln2 split in
+ * a part exact in float and a correction), e^r by its Taylor polynomial to r^7 (error < 2^-27).
+ * Returns e^r and sets *n; the callers build 2^n as their range needs.
  */
-static inline float mr_fast_expf(float x) {
-    float xc = mr_fast_lt(x, -104.0f, -104.0f, x);
-    xc = mr_fast_lt(89.0f, xc, 89.0f, xc);
-    float t = xc * 1.44269504f + 12582912.0f; /* 1.5 * 2^23: rounds x / ln2 into the low bits */
+static inline float mr_fast_exp_split(float x, int32_t *n) {
+    float t = x * 1.44269504f + 12582912.0f; /* 1.5 * 2^23: rounds x / ln2 into the low bits */
     float nf = t - 12582912.0f;
     uint32_t tb;
     memcpy(&tb, &t, sizeof(tb));
-    int32_t n = (int32_t)(tb - 0x4B400000u);
-    float r = xc - nf * 0.693359375f;
+    *n = (int32_t)(tb - 0x4B400000u);
+    float r = x - nf * 0.693359375f;
     r = r - nf * -2.12194440e-4f;
     float e = 1.0f / 5040;
     e = e * r + 1.0f / 720;
@@ -67,7 +63,20 @@ static inline float mr_fast_expf(float x) {
     e = e * r + 1.0f / 6;
     e = e * r + 0.5f;
     e = e * r + 1.0f;
-    e = e * r + 1.0f;
+    return e * r + 1.0f;
+}
+
+/*
+ * exp(x) for float, branch-free: mr_fast_exp_split, with 2^n built in the exponent bits as
+ * 2^(n/2) * 2^(n - n/2) so that results down to the subnormal range and up to overflow come out
+ * right. x is clamped to [-104, 89] first: below, the result rounds to 0; above, the product
+ * overflows to +inf; NaN passes through the clamp and the arithmetic.
+ */
+static inline float mr_fast_expf(float x) {
+    float xc = mr_fast_lt(x, -104.0f, -104.0f, x);
+    xc = mr_fast_lt(89.0f, xc, 89.0f, xc);
+    int32_t n;
+    float e = mr_fast_exp_split(xc, &n);
     int32_t n1 = n / 2, n2 = n - n1;
     uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
     float s1, s2;

@@ -339,6 +339,9 @@ mr_status mr_pool_create(mr_ctx *ctx, int threads, mr_pool **out);
 void mr_pool_destroy(mr_ctx *ctx, mr_pool *pool);
 /* Threads the pool runs loops on (1 for NULL). Kernels size per-thread scratch by it. */
 int mr_pool_threads(const mr_pool *pool);
+/* A grain for n items on the pool: about 4 chunks per thread (so that a thread slowed by other
+ * load holds little up), and at least min items per chunk. */
+int64_t mr_pool_grain(const mr_pool *pool, int64_t n, int64_t min);
 /* Run fn over items [0, n) in chunks of at most grain items, spread over the pool's threads (all
  * on the caller when pool is NULL); returns when every chunk is done. Not reentrant. */
 void mr_parallel_for(mr_pool *pool, int64_t n, int64_t grain, mr_task_fn fn, void *arg);

@@ -128,14 +128,9 @@ mr_status mr_pool_create(mr_ctx *ctx, int threads, mr_pool **out) {
     if (!pool) return mr_nomem(ctx);
     mr_pool_worker *ws = mr_calloc(ctx, (size_t)threads, sizeof(*ws));
     pool->tid = mr_calloc(ctx, (size_t)threads, sizeof(*pool->tid));
-    if (!ws || !pool->tid || pthread_mutex_init(&pool->mu, NULL) != 0) {
-        mr_free(ctx, ws);
-        mr_free(ctx, pool->tid);
-        mr_free(ctx, pool);
-        return mr_nomem(ctx);
-    }
-    if (pthread_cond_init(&pool->wake, NULL) != 0) {
-        pthread_mutex_destroy(&pool->mu);
+    const bool mu = ws && pool->tid && pthread_mutex_init(&pool->mu, NULL) == 0;
+    if (!mu || pthread_cond_init(&pool->wake, NULL) != 0) {
+        if (mu) pthread_mutex_destroy(&pool->mu);
         mr_free(ctx, ws);
         mr_free(ctx, pool->tid);
         mr_free(ctx, pool);
@@ -176,6 +171,12 @@ void mr_pool_destroy(mr_ctx *ctx, mr_pool *pool) {
 
 int mr_pool_threads(const mr_pool *pool) {
     return pool ? pool->threads : 1;
+}
+
+int64_t mr_pool_grain(const mr_pool *pool, int64_t n, int64_t min) {
+    const int64_t chunks = 4 * (int64_t)mr_pool_threads(pool);
+    int64_t g = (n + chunks - 1) / chunks;
+    return g < min ? min : g;
 }
 
 void mr_parallel_for(mr_pool *pool, int64_t n, int64_t grain, mr_task_fn fn, void *arg) {
