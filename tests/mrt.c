@@ -367,3 +367,17 @@ void mrt_assert_equal_bytes(const mr_tensor *got, const mr_tensor *want, const c
             fail_msg("%s: element %lld of %lld differs", what, (long long)k,
                      (long long)mr_numel(want));
 }
+
+void *mrt_failing_alloc(void *user, void *ptr, size_t old_size, size_t size) {
+    mrt_fail_alloc *a = user;
+    (void)old_size;
+    if (size == 0) {
+        if (ptr) a->live--;
+        free(ptr);
+        return NULL;
+    }
+    if (a->count++ == a->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) a->live++;
+    return p;
+}

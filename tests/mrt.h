@@ -91,4 +91,13 @@ void mrt_assert_close_any(const mr_tensor *got, const double *want, double rtol,
  */
 void mrt_assert_equal_bytes(const mr_tensor *got, const mr_tensor *want, const char *what);
 
+/* An allocator hook (minirt_alloc_fn; user = an mrt_fail_alloc) that fails allocation number
+ * fail_at (0-based; -1 = none) and counts the blocks not yet freed. */
+typedef struct mrt_fail_alloc {
+    int fail_at; /* index of the allocation to fail; -1 = none */
+    int count;   /* allocations so far */
+    int live;    /* blocks not yet freed */
+} mrt_fail_alloc;
+void *mrt_failing_alloc(void *user, void *ptr, size_t old_size, size_t size);
+
 #endif

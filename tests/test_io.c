@@ -739,26 +739,6 @@ static void test_file_dispatch(void **state) {
 
 /* ---- allocation failures ---- */
 
-typedef struct fail_alloc {
-    int fail_at; /* index of the allocation to fail; -1 = none */
-    int count;   /* allocations so far */
-    int live;    /* blocks not yet freed */
-} fail_alloc;
-
-static void *failing_alloc(void *user, void *ptr, size_t old_size, size_t size) {
-    fail_alloc *a = user;
-    (void)old_size;
-    if (size == 0) {
-        if (ptr) a->live--;
-        free(ptr);
-        return NULL;
-    }
-    if (a->count++ == a->fail_at) return NULL;
-    void *p = malloc(size);
-    if (p) a->live++;
-    return p;
-}
-
 /* Fail each allocation of a read in turn: NOMEM, a message naming the file, nothing leaked. */
 static void test_alloc_failure(void **state) {
     (void)state;
@@ -767,10 +747,10 @@ static void test_alloc_failure(void **state) {
     write_bytes(path, FX(npy_fortran_i4_2x3x4));
     for (int kind = 0; kind < 2; kind++) {
         for (int n = 0;; n++) {
-            fail_alloc a = {n, 0, 0};
+            mrt_fail_alloc a = {n, 0, 0};
             mr_ctx ctx;
             mr_ctx_init(&ctx, NULL);
-            ctx.alloc = failing_alloc;
+            ctx.alloc = mrt_failing_alloc;
             ctx.alloc_user = &a;
             mr_io_tensor t;
             mr_status st = kind == 0 ? mr_npy_read(&ctx, path, &t)

@@ -7,7 +7,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <time.h>
 
 #include "mrt.h"
@@ -75,33 +74,14 @@ static void test_pool_loops(void **state) {
     }
 }
 
-/* An allocator hook failing allocation number fail_at (0-based) and counting live blocks. */
-typedef struct fail_alloc {
-    int fail_at, count, live;
-} fail_alloc;
-
-static void *failing_alloc(void *user, void *ptr, size_t old_size, size_t size) {
-    fail_alloc *a = user;
-    (void)old_size;
-    if (size == 0) {
-        if (ptr) a->live--;
-        free(ptr);
-        return NULL;
-    }
-    if (a->count++ == a->fail_at) return NULL;
-    void *p = malloc(size);
-    if (p) a->live++;
-    return p;
-}
-
 /* Every allocation of pool creation may fail: NOMEM, nothing left allocated. */
 static void test_pool_nomem(void **state) {
     (void)state;
     for (int fail_at = 0; fail_at < 3; fail_at++) {
-        fail_alloc fa = {.fail_at = fail_at};
+        mrt_fail_alloc fa = {.fail_at = fail_at};
         minirt_options o;
         minirt_options_init(&o);
-        o.alloc = failing_alloc;
+        o.alloc = mrt_failing_alloc;
         o.alloc_user = &fa;
         mr_ctx ctx;
         mr_ctx_init(&ctx, &o);
